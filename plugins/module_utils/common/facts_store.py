@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compute host's state, kept where Nova kept its database rows.
+
+One JSON document per host under ``/etc/ansible/facts.d/`` (so ``setup`` exposes it as
+``ansible_local.novalite``), changed only under an exclusive lock and replaced atomically.
+
+Sections: ``networks`` (network records by uuid, with this host's ``dhcp_server``),
+``fixed_ips`` (allocations by address) and ``instances`` (instance records by uuid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.common.file_lock import exclusive_lock
+
+DEFAULT_FACTS_PATH = "/etc/ansible/facts.d/novalite.fact"
+SCHEMA_VERSION = 1
+SECTIONS = ("networks", "fixed_ips", "instances")
+
+
+def empty_document():
+    document = {"schema_version": SCHEMA_VERSION}
+    document.update((section, {}) for section in SECTIONS)
+    return document
+
+
+def parse_document(text, origin="facts"):
+    """Validate a facts document; a missing file (``None``) is an empty one."""
+    if text is None or not text.strip():
+        return empty_document()
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise NovaliteError("%s is not valid JSON (%s); refusing to overwrite it" % (origin, exc))
+    if not isinstance(document, dict):
+        raise NovaliteError("%s does not hold a JSON object" % origin)
+    version = document.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise NovaliteError(
+            "%s has schema_version %r; this novalite.compute understands up to %d"
+            % (origin, version, SCHEMA_VERSION))
+    for section in SECTIONS:
+        document.setdefault(section, {})
+    return document
+
+
+class Transaction:
+    """What one locked read-modify-write saw and left behind."""
+
+    def __init__(self, before):
+        self.before = before
+        self.document = copy.deepcopy(before)
+
+    @property
+    def changed(self):
+        return self.document != self.before
+
+
+class FactsStore:
+    def __init__(self, path=DEFAULT_FACTS_PATH, lock_timeout=300.0):
+        self.path = path
+        self.lock_path = path + ".lock"
+        self.lock_timeout = lock_timeout
+
+    def load(self):
+        """A consistent snapshot; writers rename whole files, so no lock is needed to read."""
+        return parse_document(read_text(self.path), origin=self.path)
+
+    @contextlib.contextmanager
+    def transaction(self, write=True):
+        """Yield a ``Transaction``; its document is saved on a clean exit if it changed.
+
+        ``write=False`` (check mode) computes the same change and saves nothing.
+        """
+        with exclusive_lock(self.lock_path, timeout=self.lock_timeout):
+            transaction = Transaction(self.load())
+            yield transaction
+            if write and transaction.changed:
+                write_atomic(self.path, dump_document(transaction.document))
+
+
+def dump_document(document):
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

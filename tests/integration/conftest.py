@@ -1,0 +1,41 @@
+"""Integration tests run on real sandbox hosts: root, libvirtd, qemu (TCG), dnsmasq.
+
+One sandbox per test session (``sandbox`` fixture), torn down at the end even when tests
+fail. Tests that change a host clean up after themselves so later tests see a fresh host.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "sandbox"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # shared test plumbing (guests.py)
+
+from sandbox import IMAGE_DIR, Sandbox, build_guest_image  # noqa: E402
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.sandbox)
+
+
+@pytest.fixture(scope="session")
+def guest_image():
+    """Paths of the test guest's kernel, ramdisk, disk and catalog (built if needed)."""
+    build_guest_image()
+    return {name: IMAGE_DIR / name for name in ("vmlinuz", "initrd.img", "disk.qcow2", "catalog.yml")}
+
+
+@pytest.fixture(scope="session")
+def sandbox(guest_image):
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox needs root")
+    box = Sandbox("it%d" % os.getpid(), host_count=2)
+    box.up(build_image=False)
+    try:
+        yield box
+    finally:
+        box.down()
