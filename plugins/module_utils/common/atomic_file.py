@@ -25,7 +25,7 @@ def write_atomic(path, content, mode=0o644):
     except BaseException:
         _remove_quietly(tmp_path)
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 def read_text(path, default=None):
@@ -44,7 +44,8 @@ def _remove_quietly(path):
         pass
 
 
-def _fsync_directory(directory):
+def fsync_directory(directory):
+    """Make a rename in ``directory`` durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -19,3 +19,13 @@ def run_module(module, execute):
     except NovaliteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)
+
+
+def action_result(result, execute):
+    """The action-plugin twin of ``run_module``: merge ``execute()`` into ``result``, or the failure."""
+    try:
+        result.update(execute())
+    except NovaliteError as exc:
+        result.update(exc.details)
+        result.update(failed=True, msg=exc.msg)
+    return result

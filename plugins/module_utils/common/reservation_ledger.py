@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller's memory of values it handed out that no host's facts show yet.
+
+Nova had one database to ask "is this taken?". Here the answer is the union of every compute
+host's facts, gathered at the start of a run; two runs started together would both miss what
+the other is about to commit. Handing values out under this ledger's lock, and remembering them
+until a TTL passes (by then the hosts' facts show them), closes that gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import time
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.common.file_lock import exclusive_lock
+
+DEFAULT_STATE_DIR = "~/.ansible/novalite"
+DEFAULT_TTL_SECONDS = 3600.0
+
+
+class LedgerSession:
+    """Reservations of one kind ("instance_ids", "fixed_ips", ...) keyed by what holds them."""
+
+    def __init__(self, entries, now, ttl):
+        self.entries = entries
+        self.now = now
+        self.ttl = ttl
+
+    def reserved(self, kind):
+        """{key: value} of the live reservations of ``kind``."""
+        return {key: entry["value"] for key, entry in self.entries.get(kind, {}).items()}
+
+    def reserve(self, kind, key, value):
+        self.entries.setdefault(kind, {})[key] = {"value": value, "expires": self.now + self.ttl}
+
+    def forget(self, kind, key):
+        self.entries.get(kind, {}).pop(key, None)
+
+
+class ReservationLedger:
+    def __init__(self, state_dir=DEFAULT_STATE_DIR, name="reservations", ttl=DEFAULT_TTL_SECONDS,
+                 lock_timeout=120.0, clock=time.time):
+        directory = os.path.expanduser(state_dir)
+        self.path = os.path.join(directory, name + ".json")
+        self.ttl = ttl
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+
+    @contextlib.contextmanager
+    def session(self, write=True):
+        """Hold the controller lock; saves what the session reserved unless ``write`` is false."""
+        with exclusive_lock(self.path + ".lock", timeout=self.lock_timeout):
+            now = self.clock()
+            before = self._load(now)
+            session = LedgerSession(copy.deepcopy(before), now, self.ttl)
+            yield session
+            if write and session.entries != before:
+                write_atomic(self.path, json.dumps(session.entries, indent=1, sort_keys=True) + "\n", mode=0o600)
+
+    def _load(self, now):
+        text = read_text(self.path)
+        if not text:
+            return {}
+        try:
+            entries = json.loads(text)
+        except ValueError as exc:
+            raise NovaliteError("reservation ledger %s is not valid JSON (%s): remove it to start afresh"
+                                % (self.path, exc))
+        return {kind: {key: entry for key, entry in by_key.items() if entry["expires"] > now}
+                for kind, by_key in entries.items()}
