@@ -20,6 +20,7 @@ bind lib/libvirt /var/lib/libvirt
 bind log/libvirt /var/log/libvirt
 bind cache/libvirt /var/cache/libvirt
 bind facts.d /etc/ansible/facts.d
+bind etc/sysctl.d /etc/sysctl.d  # host preparation persists sysctls here, not on the machine
 bind lib/novalite /var/lib/novalite
 
 ip link set lo up

@@ -36,7 +36,7 @@ def test_threads_are_serialised(tmp_path):
             time.sleep(0.02)
             inside.pop()
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
+    threads = [threading.Thread(target=worker) for _thread in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
