@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs shared by nova_network (module) and ipam_allocate (action plugin).
+
+Types and required-ness only; values are validated (with messages naming them) by
+NetworkRecord and the request parsers.
+"""
+
+from __future__ import annotations
+
+NETWORK_OPTIONS = {
+    "uuid": {"type": "str", "required": True},
+    "label": {"type": "str", "required": True},
+    "cidr": {"type": "str", "required": True},
+    "gateway": {"type": "str"},
+    "dhcp_start": {"type": "str"},
+    "netmask": {"type": "str"},
+    "broadcast": {"type": "str"},
+    "dns1": {"type": "str"},
+    "dns2": {"type": "str"},
+    "bridge": {"type": "str", "required": True},
+    "bridge_interface": {"type": "str"},
+    "multi_host": {"type": "bool", "default": False},
+    "project_id": {"type": "str"},
+    "vlan": {"type": "int"},
+    "reserved": {"type": "list", "elements": "str", "default": []},
+    "dhcp_domain": {"type": "str", "default": "novalocal"},
+}
+
+NETWORK = {"type": "dict", "required": True, "options": NETWORK_OPTIONS}
+
+INSTANCE_OPTIONS = {
+    "instance_uuid": {"type": "str", "required": True},
+    "instance_name": {"type": "str"},
+    "hostname": {"type": "str"},
+    "address": {"type": "str"},
+    "mac": {"type": "str"},
+    "vif_id": {"type": "str"},
+}
+
+REQUEST_OPTIONS = {
+    "instance_uuid": {"type": "str", "required": True},
+    "instance_name": {"type": "str"},
+    "hostname": {"type": "str", "required": True},
+    "host": {"type": "str", "required": True},
+    "address": {"type": "str"},
+    "mac": {"type": "str"},
+}
+
+NOVA_NETWORK_SPEC = {
+    "network": NETWORK,
+    "instances": {"type": "list", "elements": "dict", "options": INSTANCE_OPTIONS},
+    "dhcp_server": {"type": "str"},
+    "host": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "remove_bridge": {"type": "bool", "default": False},
+    "networks_path": {"type": "path", "default": "/var/lib/novalite/networks"},
+    "facts_path": {"type": "path", "default": "/etc/ansible/facts.d/novalite.fact"},
+    "locks_path": {"type": "path", "default": "/var/lib/novalite/locks"},
+    "dnsmasq_config_file": {"type": "str", "default": ""},
+    "dhcp_lease_time": {"type": "int", "default": 120},
+}
+
+IPAM_ALLOCATE_SPEC = {
+    "network": NETWORK,
+    "requests": {"type": "list", "elements": "dict", "options": REQUEST_OPTIONS, "default": []},
+    "release": {"type": "list", "elements": "str", "default": []},
+    "hosts": {"type": "list", "elements": "str"},
+    "state_dir": {"type": "path", "default": "~/.ansible/novalite"},
+    "ledger_ttl": {"type": "int", "default": 3600},
+}

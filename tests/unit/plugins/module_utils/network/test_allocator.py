@@ -1,0 +1,131 @@
+import pytest
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.network import facts_sections
+from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import allocate
+from ansible_collections.novalite.compute.plugins.module_utils.network.network_usage import NetworkUsage
+
+
+def committed(network, result, host="compute1", document=None):
+    """A host's facts document after committing ``result`` (what nova_network does)."""
+    document = document or {"networks": {}, "fixed_ips": {}, "instances": {}}
+    facts_sections.record_network(document, network, host, result.dhcp_servers.get(host))
+    facts_sections.record_fixed_ips(document, [r for r in result.fixed_ips if r["host"] == host])
+    return document
+
+
+def test_seed_order_first_guest_then_its_hosts_dhcp_server(network, make_request, rng):
+    result = allocate(network, NetworkUsage(network), [make_request(1)], rng=rng)
+    assert [r["address"] for r in result.fixed_ips] == ["10.1.0.2"]
+    assert result.dhcp_servers == {"compute1": "10.1.0.3"}
+    assert result.new_dhcp_hosts == ["compute1"]
+
+
+def test_bulk_allocation_interleaves_each_new_hosts_dhcp_address(network, make_request, rng):
+    requests = [make_request(1), make_request(2, "compute2"), make_request(3), make_request(4, "compute2")]
+    result = allocate(network, NetworkUsage(network), requests, rng=rng)
+    assert [r["address"] for r in result.fixed_ips] == ["10.1.0.2", "10.1.0.4", "10.1.0.6", "10.1.0.7"]
+    assert result.dhcp_servers == {"compute1": "10.1.0.3", "compute2": "10.1.0.5"}
+
+
+def test_reserved_addresses_are_skipped(make_network, make_request, rng):
+    network = make_network(reserved=["10.1.0.2-10.1.0.4", "10.1.0.6"])
+    result = allocate(network, NetworkUsage(network), [make_request(1), make_request(2)], rng=rng)
+    assert [r["address"] for r in result.fixed_ips] == ["10.1.0.5", "10.1.0.8"]
+    assert result.dhcp_servers["compute1"] == "10.1.0.7"
+
+
+def test_a_thousand_at_once_are_the_lowest_and_distinct(network, make_request, rng):
+    result = allocate(network, NetworkUsage(network), [make_request(n) for n in range(1000)], rng=rng)
+    addresses = [r["address"] for r in result.fixed_ips]
+    assert addresses[:2] == ["10.1.0.2", "10.1.0.4"] and addresses[-1] == "10.1.3.234"
+    assert len(set(addresses)) == 1000 and len({r["mac"] for r in result.fixed_ips}) == 1000
+
+
+def test_exhausted_pool_names_the_network_and_allocates_nothing(make_network, make_request, rng):
+    network = make_network(cidr="10.9.0.0/29")  # .2 to .6 usable
+    usage = NetworkUsage(network)
+    with pytest.raises(NovaliteError) as error:
+        allocate(network, usage, [make_request(n) for n in range(5)], rng=rng)
+    assert error.value.msg == ("network private (e011b388-163b-4080-a083-bb63ebed7f6a) is exhausted: "
+                               "6 addresses needed, 5 free in 10.9.0.0/29")
+    assert usage.fixed_ips == {}
+
+
+def test_release_then_allocate_reuses_the_lowest_freed_address(network, make_request, rng):
+    document = committed(network, allocate(network, NetworkUsage(network), [make_request(n) for n in range(3)],
+                                           rng=rng))
+    released = facts_sections.release_fixed_ips(document, network.uuid, [make_request(1).instance_uuid])
+    assert [r["address"] for r in released] == ["10.1.0.4"]
+    usage = NetworkUsage(network).add_facts("compute1", document)
+    again = allocate(network, usage, [make_request(9)], rng=rng)
+    assert again.fixed_ips[0]["address"] == "10.1.0.4"
+    assert usage.released_vif_ids == {released[0]["vif_id"]}
+
+
+def test_an_instance_with_an_allocation_gets_the_same_back(network, make_request, rng):
+    first = allocate(network, NetworkUsage(network), [make_request(1)], rng=rng)
+    usage = NetworkUsage(network).add_facts("compute1", committed(network, first))
+    again = allocate(network, usage, [make_request(1)], rng=rng)
+    assert again.fixed_ips == first.fixed_ips
+    assert again.new_instances == [] and again.new_dhcp_hosts == []
+
+
+def test_an_instance_cannot_be_given_a_second_address(network, make_request, rng):
+    usage = NetworkUsage(network).add_facts(
+        "compute1", committed(network, allocate(network, NetworkUsage(network), [make_request(1)], rng=rng)))
+    with pytest.raises(InvalidInput, match="already holds address 10.1.0.2 .*; 10.1.0.9 was requested"):
+        allocate(network, usage, [make_request(1, address="10.1.0.9")], rng=rng)
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("10.1.0.1", "is not in the pool of network private .*: it is the gateway"),
+    ("10.1.0.7", "is not in the pool of network private .*: it is reserved"),
+    ("10.1.0.2", "is already held by instance 90844617-d71f-474f-9cdf-000000000001 \\(host compute1\\)"),
+    ("10.1.0.3", "is already held by the DHCP server of host compute1"),
+])
+def test_a_requested_fixed_ip_that_is_taken_or_reserved_is_refused(make_network, make_request, rng, address, reason):
+    network = make_network(reserved=["10.1.0.7"])
+    usage = NetworkUsage(network).add_facts(
+        "compute1", committed(network, allocate(network, NetworkUsage(network), [make_request(1)], rng=rng)))
+    with pytest.raises(InvalidInput, match="address %s requested for instance .* %s" % (address, reason)):
+        allocate(network, usage, [make_request(2, address=address)], rng=rng)
+
+
+def test_requested_address_is_honoured_and_the_rest_fill_around_it(network, make_request, rng):
+    result = allocate(network, NetworkUsage(network), [make_request(1, address="10.1.0.2"), make_request(2)],
+                      rng=rng)
+    assert [r["address"] for r in result.fixed_ips] == ["10.1.0.2", "10.1.0.4"]
+    assert result.dhcp_servers == {"compute1": "10.1.0.3"}
+
+
+def test_macs_are_unique_across_the_network(network, make_request, rng):
+    usage = NetworkUsage(network)
+    usage.add_fixed_ip({"address": "10.1.0.9", "mac": "fa:16:3e:00:00:01", "instance_uuid": "other",
+                        "vif_id": "v", "host": "compute2"})
+    with pytest.raises(InvalidInput, match="mac fa:16:3e:00:00:01 requested for instance .* is already used"):
+        allocate(network, usage, [make_request(1, mac="fa:16:3e:00:00:01")], rng=rng)
+    result = allocate(network, usage, [make_request(n) for n in range(200)], rng=rng)
+    macs = {r["mac"] for r in result.fixed_ips}
+    assert len(macs) == 200 and "fa:16:3e:00:00:01" not in macs
+
+
+def test_duplicates_within_one_request_are_refused(network, make_request, rng):
+    with pytest.raises(InvalidInput, match="address 10.1.0.9 appears twice"):
+        allocate(network, NetworkUsage(network), [make_request(1, address="10.1.0.9"),
+                                                  make_request(2, address="10.1.0.9")], rng=rng)
+
+
+def test_not_multi_host_serves_dhcp_from_the_gateway(make_network, make_request, rng):
+    network = make_network(multi_host=False)
+    result = allocate(network, NetworkUsage(network), [make_request(1), make_request(2, "compute2")], rng=rng)
+    assert result.dhcp_servers == {"compute1": "10.1.0.1", "compute2": "10.1.0.1"}
+    assert [r["address"] for r in result.fixed_ips] == ["10.1.0.2", "10.1.0.3"]
+
+
+def test_a_host_keeps_its_dhcp_server_and_refuses_another(network):
+    usage = NetworkUsage(network)
+    usage.add_dhcp_server("compute1", "10.1.0.50")
+    assert allocate(network, usage, [], dhcp_hosts=["compute1"]).dhcp_servers == {"compute1": "10.1.0.50"}
+    with pytest.raises(InvalidInput, match="host compute1 already serves .* from 10.1.0.50; dhcp_server 10.1.0.3"):
+        allocate(network, usage, [], dhcp_hosts=["compute1"], requested_dhcp={"compute1": "10.1.0.3"})
