@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nwfilter
+short_description: Anti-spoofing, per-interface and security-group nwfilters as Nova's NWFilterFirewall
+version_added: 0.1.0
+description:
+  - Defines and removes libvirt nwfilters on the compute host, idempotently, in one call for all of them.
+  - A filter that already has the name is compared with the wanted one by meaning (rules, references, priorities;
+    not text) and redefined under its existing uuid, because libvirt refuses a redefinition with a new uuid.
+    libvirt applies a redefined filter to the running guests that use it.
+  - Filters are defined in dependency order (base filters, security groups, instance filters) and removed in the
+    reverse order. If a step fails, the filters this call created are undefined and the ones it changed or removed
+    are restored.
+  - "With O(base_filters=true) the host gets Nova's static filters: C(nova-base) (libvirt's no-mac-spoofing,
+    no-ip-spoofing, no-arp-spoofing and allow-dhcp-server) and C(nova-nodhcp) (the same without DHCP), plus three
+    iptables-level filters that build the seed's per-instance firewall around the security groups:
+    C(nova-allow-dhcp-server) (Nova's own filter of that name: accept DHCP replies from C($DHCPSERVER)),
+    C(nova-project-network) (accept everything from C($PROJNET)/C($PROJMASK), Nova's allow_same_net_traffic) and
+    C(nova-firewall-base) (drop INVALID, accept ESTABLISHED/RELATED, accept everything the guest sends,
+    drop every other inbound packet)."
+  - "Rule priorities order the merged rules of all referenced filters: 100 INVALID, 110 ESTABLISHED/RELATED,
+    120 DHCP, 130 project network, 500 security group rules, 900 egress, 1000 the final inbound drop.
+    Every filter here is in chain root (Nova put nova-allow-dhcp-server in ipv4), because libvirt places the
+    iptables rules of filters in other chains after root's, behind the final drop."
+  - "Each O(instance_filters) entry gives C(nova-instance-<instance_name>-<mac without colons>), which references
+    C(nova-base) (or C(nova-nodhcp) when O(instance_filters[].dhcp=false)), C(nova-firewall-base),
+    C(nova-allow-dhcp-server) (with DHCP), C(nova-project-network) (with O(instance_filters[].allow_same_net_traffic))
+    and C(nova-secgroup-<group>) for each of its groups. The values come from the domain interface's filterref
+    (see M(novalite.compute.libvirt_domain))."
+  - "With the C(default) group, an instance gets the seed's rule list: drop INVALID, accept ESTABLISHED/RELATED,
+    accept DHCP from the DHCP server, accept the project network, accept icmp and tcp 22 and 80 from anywhere,
+    drop the rest inbound. When an instance filter uses C(default) and it is neither in O(security_groups) nor
+    defined yet, it is defined with icmp, tcp 22 and tcp 80 from 0.0.0.0/0."
+author:
+  - novalite.compute contributors (@novalite)
+requirements:
+  - libvirt-python (Debian python3-libvirt), lxml and netaddr on the compute host
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: One entry per created, changed or removed filter (its XML without the uuid, before and after).
+options:
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+  state:
+    description:
+      - V(present) defines the filters given; V(absent) removes them (for V(absent) only names and MACs are used).
+    type: str
+    choices: [present, absent]
+    default: present
+  base_filters:
+    description:
+      - Also act on the base filters (C(nova-base), C(nova-nodhcp), C(nova-allow-dhcp-server),
+        C(nova-project-network), C(nova-firewall-base)).
+      - With O(state=present) and O(instance_filters) they must be given here or already exist.
+    type: bool
+    default: false
+  security_groups:
+    description: Security groups, each defined as the filter C(nova-secgroup-<name>) holding one accept rule per rule.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Group name (letters, digits, C(_), C(.), C(-); at most 64).
+        type: str
+        required: true
+      rules:
+        description: The group's rules, in order.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          direction:
+            description:
+              - V(in) traffic to the guest (the cidr is the source); V(out) traffic from it (the cidr is the
+                destination).
+              - Egress is open in C(nova-firewall-base) (Nova had no egress rules), so V(out) rules add nothing.
+            type: str
+            choices: [in, out]
+            default: in
+          protocol:
+            description: Protocol to accept.
+            type: str
+            choices: [tcp, udp, icmp, all]
+            required: true
+          port:
+            description: One destination port (tcp/udp), 1-65535.
+            type: int
+          port_range_min:
+            description:
+              - First destination port of a range (tcp/udp), 1-65535; with O(security_groups[].rules[].port_range_max).
+            type: int
+          port_range_max:
+            description: Last destination port of a range (tcp/udp), 1-65535, not below the first.
+            type: int
+          cidr:
+            description: Remote IPv4 network, a network address (V(10.1.0.0/16), not V(10.1.2.3/16)).
+            type: str
+            default: 0.0.0.0/0
+          icmp_type:
+            description: ICMP type (0-255), icmp only.
+            type: int
+          icmp_code:
+            description: ICMP code (0-255), icmp only, needs O(security_groups[].rules[].icmp_type).
+            type: int
+  instance_filters:
+    description: Per-interface filters, C(nova-instance-<instance_name>-<mac without colons>).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      instance_name:
+        description: The instance's libvirt name (C(instance-%08x)).
+        type: str
+        required: true
+      mac:
+        description: The interface's MAC address (unicast).
+        type: str
+        required: true
+      security_groups:
+        description: Names of the groups whose filters it references.
+        type: list
+        elements: str
+        default: [default]
+      dhcp:
+        description: The VIF's subnet has a DHCP server (Nova's choice between nova-base and nova-nodhcp).
+        type: bool
+        default: true
+      allow_same_net_traffic:
+        description: Accept everything from the project network (Nova's allow_same_net_traffic).
+        type: bool
+        default: true
+  in_use_timeout:
+    description: Seconds to keep retrying the undefinition of a filter that libvirt says is still in use.
+    type: int
+    default: 30
+seealso:
+  - module: novalite.compute.libvirt_domain
+"""
+
+EXAMPLES = r"""
+- name: Base filters, the default group and the seed instance's filter
+  novalite.compute.nwfilter:
+    base_filters: true
+    instance_filters:
+      - instance_name: instance-0000000a
+        mac: fa:16:3e:5a:f4:23
+
+- name: A web group that also opens 8080 and a port range from one network
+  novalite.compute.nwfilter:
+    security_groups:
+      - name: web
+        rules:
+          - {protocol: tcp, port: 8080}
+          - {protocol: tcp, port_range_min: 5000, port_range_max: 5100, cidr: 192.168.96.0/24}
+          - {protocol: icmp, icmp_type: 8}
+
+- name: Remove an instance's filter after its domain is gone
+  novalite.compute.nwfilter:
+    state: absent
+    instance_filters:
+      - {instance_name: instance-0000000a, mac: fa:16:3e:5a:f4:23}
+"""
+
+RETURN = r"""
+filters:
+  description: Every filter acted on, in the order it was handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Filter name.
+      type: str
+      sample: nova-instance-instance-0000000a-fa163e5af423
+    action:
+      description: created, updated, unchanged, removed or absent (what was, or in check mode would be, done).
+      type: str
+      sample: created
+    uuid:
+      description:
+        - The filter's uuid after the call (null when it does not exist, or is yet to be created in check mode).
+      type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter_service import ensure_nwfilters
+
+RULE_OPTIONS = dict(
+    direction=dict(type="str", choices=["in", "out"], default="in"),
+    protocol=dict(type="str", choices=["tcp", "udp", "icmp", "all"], required=True),
+    port=dict(type="int"), port_range_min=dict(type="int"), port_range_max=dict(type="int"),
+    cidr=dict(type="str", default="0.0.0.0/0"), icmp_type=dict(type="int"), icmp_code=dict(type="int"),
+)
+ARGUMENT_SPEC = dict(
+    uri=dict(type="str", default="qemu:///system"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    base_filters=dict(type="bool", default=False),
+    security_groups=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        rules=dict(type="list", elements="dict", default=[], options=RULE_OPTIONS,
+                   mutually_exclusive=[("port", "port_range_min"), ("port", "port_range_max")],
+                   required_together=[("port_range_min", "port_range_max")],
+                   required_by={"icmp_code": "icmp_type"}),
+    )),
+    instance_filters=dict(type="list", elements="dict", default=[], options=dict(
+        instance_name=dict(type="str", required=True), mac=dict(type="str", required=True),
+        security_groups=dict(type="list", elements="str", default=["default"]),
+        dhcp=dict(type="bool", default=True), allow_same_net_traffic=dict(type="bool", default=True),
+    )),
+    in_use_timeout=dict(type="int", default=30),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_module(module, ensure_nwfilters)
+
+
+if __name__ == "__main__":
+    main()

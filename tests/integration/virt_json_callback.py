@@ -1,0 +1,35 @@
+"""Ansible stdout callback for the virt integration tests: every host's full result as JSON.
+
+The tree callback and the default one leave out ``diff``; the tests assert on it, so this
+callback writes each result as the module returned it to the file named by
+NOVALITE_TEST_RESULTS (see virt_ansible.py).
+"""
+
+import json
+import os
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "stdout"
+    CALLBACK_NAME = "virt_json_callback"
+
+    def __init__(self):
+        super().__init__()
+        self.results = {}
+
+    def _record(self, result, failed):
+        self.results[result._host.get_name()] = dict(result._result, failed=failed)
+        with open(os.environ["NOVALITE_TEST_RESULTS"], "w") as out:
+            json.dump(self.results, out, default=str)
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, failed=False)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, failed=True)
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, failed=True)

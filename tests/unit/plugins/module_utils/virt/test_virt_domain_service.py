@@ -1,0 +1,225 @@
+"""libvirt_domain's service against a fake libvirt: plan once, check mode, idempotence, rollback."""
+
+import pytest
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_service import DomainService
+from ansible_collections.novalite.compute.plugins.modules.libvirt_domain import ARGUMENT_SPEC
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import (
+    PAUSED, RUNNING, SHUTOFF, libvirt_error)
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import (
+    SEED_NAME, SEED_UUID, make_instance)
+
+FILTER = "nova-instance-instance-00000002-fa163e47ef94"
+
+
+@pytest.fixture
+def sysfs(tmp_path):
+    """A /sys/class/net where br100 is a bridge."""
+    (tmp_path / "net" / "br100" / "bridge").mkdir(parents=True)
+    return str(tmp_path / "net")
+
+
+@pytest.fixture
+def ensure(conn, instances_path, sysfs):
+    conn.nwfilterDefineXML("<filter name='%s' chain='root'/>" % FILTER)
+
+    def run(instances, check_mode=False, diff=True, **options):
+        params = {name: spec.get("default") for name, spec in ARGUMENT_SPEC.items()}
+        params.update(instances=instances, instances_path=str(instances_path), wait_for="none")
+        params.update(options)
+        return DomainService(params, run_command=None, sysfs_net=sysfs).ensure(check_mode, diff)
+    return run
+
+
+def test_check_mode_reports_and_changes_nothing(conn, ensure, instances_path):
+    before = conn.snapshot()
+    result = ensure([make_instance(instances_path)], check_mode=True, state="running")
+    assert result["changed"] is True
+    assert result["instances"][0]["changes"] == ["define", "write libvirt.xml", "start"]
+    assert result["instances"][0]["state"] == "running"
+    assert conn.snapshot() == before
+    assert not (instances_path / SEED_NAME / "libvirt.xml").exists()
+    assert result["diff"][0]["before"] == "" and "<name>instance-00000002</name>" in result["diff"][0]["after"]
+
+
+def test_define_writes_libvirt_xml_then_reruns_change_nothing(conn, ensure, instances_path):
+    spec = make_instance(instances_path)
+    result = ensure([spec], state="running")
+    assert result["changed"] and conn.domains[SEED_NAME].state_code == RUNNING
+    assert (instances_path / SEED_NAME / "libvirt.xml").read_text() == result["instances"][0]["definition"]
+    assert (instances_path / SEED_NAME / "console.log").stat().st_mode & 0o777 == 0o660
+    assert result["virt_type"] == "qemu"
+    for check_mode in (True, False):
+        again = ensure([spec], check_mode=check_mode, state="running")
+        assert again["changed"] is False, again["instances"][0]["changes"]
+        assert again["diff"] == []
+    assert conn.defined == [SEED_NAME]
+
+
+def test_changed_flavor_shows_a_diff_and_redefines_keeping_libvirt_uuid(conn, ensure, instances_path):
+    spec = make_instance(instances_path, uuid=None)
+    first = ensure([spec], state="running")
+    uuid = first["instances"][0]["uuid"]
+    spec["flavor"] = dict(spec["flavor"], memory_mb=1024, vcpus=2)
+    result = ensure([spec], state="running", check_mode=True)
+    assert result["instances"][0]["changes"] == ["redefine", "write libvirt.xml"]
+    definition = result["diff"][0]
+    assert "<memory>524288</memory>" in definition["before"] and "<memory>1048576</memory>" in definition["after"]
+    assert "<vcpu>2</vcpu>" in definition["after"]
+    result = ensure([spec], state="running")
+    assert result["instances"][0]["uuid"] == uuid
+    assert result["instances"][0]["restart_required"] is True
+    assert "<memory>1048576</memory>" in conn.domains[SEED_NAME].xml
+
+
+def test_uuid_that_belongs_to_another_domain_fails_before_anything(conn, ensure, instances_path):
+    ensure([make_instance(instances_path)], state="present")
+    before = conn.snapshot()
+    other = make_instance(instances_path, name="instance-00000003", network_info=[])
+    with pytest.raises(InvalidInput, match="already belongs to domain instance-00000002"):
+        ensure([other], state="present")
+    wrong = make_instance(instances_path, uuid="5c0a1f3e-7d2b-4c6a-9e1f-0b8d2a4c6e10")
+    with pytest.raises(InvalidInput, match="already exists with uuid " + SEED_UUID):
+        ensure([wrong], state="absent")
+    assert conn.snapshot() == before
+
+
+def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(conn, ensure, instances_path, monkeypatch,
+                                                                      tmp_path):
+    from ansible_collections.novalite.compute.plugins.module_utils.virt import qemu_log
+    monkeypatch.setattr(qemu_log, "QEMU_LOG_DIR", str(tmp_path))
+    (tmp_path / (SEED_NAME + ".log")).write_text("line 1\nqemu-system-x86_64: Image is not in qcow2 format\n")
+    healthy = make_instance(instances_path, name="instance-00000003", uuid=None, network_info=[])
+    broken = make_instance(instances_path)
+    original = conn.defineXML
+
+    def define_then_break(xml):
+        domain = original(xml)
+        if domain.name() == SEED_NAME:
+            domain.start_error = libvirt_error(1, "internal error: qemu unexpectedly closed the monitor")
+        return domain
+    conn.defineXML = define_then_break
+    with pytest.raises(NovaliteError) as failure:
+        ensure([healthy, broken], state="running")
+    message = failure.value.msg
+    assert "starting instance-00000002: internal error: qemu unexpectedly closed the monitor" in message
+    assert "Image is not in qcow2 format" in message
+    assert failure.value.details["rolled_back"] is True, message
+    assert conn.domains == {}  # both undefined, the healthy one destroyed first
+    assert not (instances_path / SEED_NAME / "libvirt.xml").exists()
+    assert not (instances_path / SEED_NAME / "console.log").exists()
+
+
+def test_missing_filter_or_bridge_fails_before_anything(conn, ensure, instances_path, sysfs):
+    del conn.nwfilters[FILTER]
+    with pytest.raises(InvalidInput, match="nwfilter %s is not defined" % FILTER):
+        ensure([make_instance(instances_path)], state="running")
+    assert conn.domains == {}
+    spec = make_instance(instances_path)
+    spec["network_info"][0]["network"]["bridge"] = "br200"
+    with pytest.raises(InvalidInput, match="bridge br200 does not exist"):
+        ensure([spec], state="running")
+    assert conn.domains == {} and not (instances_path / SEED_NAME / "libvirt.xml").exists()
+
+
+def test_present_does_not_need_the_filter_yet(conn, ensure, instances_path):
+    del conn.nwfilters[FILTER]
+    assert ensure([make_instance(instances_path)], state="present")["instances"][0]["state"] == "shutoff"
+
+
+def test_shutdown_waits_for_acpi_then_destroys_after_the_timeout(conn, ensure, instances_path):
+    spec = make_instance(instances_path)
+    ensure([spec], state="running")
+    domain = conn.domains[SEED_NAME]
+    domain.obeys_acpi = False
+    result = ensure([{"name": SEED_NAME}], state="shutdown", shutdown_timeout=0)
+    assert result["instances"][0]["changes"] == ["shutdown", "destroy after shutdown timeout"]
+    assert domain.state_code == SHUTOFF
+    assert ("shutdown", 1) in domain.calls  # VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+    assert ensure([{"name": SEED_NAME}], state="shutdown")["changed"] is False
+
+
+def test_shutdown_without_destroy_fails_when_the_guest_ignores_acpi(conn, ensure, instances_path):
+    ensure([make_instance(instances_path)], state="running")
+    conn.domains[SEED_NAME].obeys_acpi = False
+    with pytest.raises(NovaliteError, match="still running 0s after the ACPI shutdown request"):
+        ensure([{"name": SEED_NAME}], state="shutdown", shutdown_timeout=0, destroy_after_timeout=False)
+    assert conn.domains[SEED_NAME].state_code == RUNNING
+
+
+def test_acpi_shutdown_and_destroyed(conn, ensure, instances_path):
+    ensure([make_instance(instances_path)], state="running")
+    assert ensure([{"name": SEED_NAME}], state="shutdown")["instances"][0]["changes"] == ["shutdown"]
+    ensure([make_instance(instances_path)], state="running")
+    result = ensure([{"name": SEED_NAME}], state="destroyed")
+    assert result["instances"][0]["changes"] == ["destroy"] and result["instances"][0]["state"] == "shutoff"
+
+
+def test_paused_guest_is_resumed(conn, ensure, instances_path):
+    spec = make_instance(instances_path)
+    ensure([spec], state="running")
+    conn.domains[SEED_NAME].state_code = PAUSED
+    assert ensure([spec], state="running")["instances"][0]["changes"] == ["resume"]
+    assert conn.domains[SEED_NAME].state_code == RUNNING
+
+
+def test_absent_destroys_undefines_and_removes_the_dir(conn, ensure, instances_path):
+    ensure([make_instance(instances_path)], state="running")
+    result = ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True, check_mode=True)
+    assert result["instances"][0]["changes"] == ["destroy", "undefine", "remove instance dir"]
+    assert SEED_NAME in conn.domains
+    result = ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True)
+    assert result["instances"][0]["state"] == "absent" and conn.domains == {}
+    assert not (instances_path / SEED_NAME).exists()
+    assert ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True)["changed"] is False
+
+
+def test_remove_instance_dir_only_inside_instances_path(conn, ensure, instances_path, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    with pytest.raises(InvalidInput, match="only removes directories inside instances_path"):
+        ensure([{"name": SEED_NAME, "instance_dir": str(outside)}], state="absent", remove_instance_dir=True)
+    assert outside.exists()
+
+
+def test_autostart_is_set_and_reported(conn, ensure, instances_path):
+    spec = make_instance(instances_path)
+    result = ensure([spec], state="present", autostart=True)
+    assert "autostart on" in result["instances"][0]["changes"] and conn.domains[SEED_NAME].autostart_flag
+    assert ensure([spec], state="present", autostart=True)["changed"] is False
+    assert ensure([spec], state="present")["changed"] is False  # not given: left alone
+
+
+def test_batch_defines_and_starts_all_in_one_call(conn, ensure, instances_path):
+    specs = [make_instance(instances_path, name="instance-%08x" % n, uuid=None, network_info=[]) for n in range(3, 8)]
+    result = ensure(specs, state="running")
+    assert [i["state"] for i in result["instances"]] == ["running"] * 5
+    assert len({i["uuid"] for i in result["instances"]}) == 5
+
+
+def test_wait_for_port_needs_a_fixed_ip(conn, ensure, instances_path):
+    with pytest.raises(InvalidInput, match="wait_for port needs a fixed IP"):
+        ensure([make_instance(instances_path, vifs=[])], state="running", wait_for="port", wait_port=22)
+    assert conn.domains == {}
+
+
+def test_wait_for_running(conn, ensure, instances_path):
+    result = ensure([make_instance(instances_path)], state="running", wait_for="running", wait_timeout=5)
+    assert result["instances"][0]["state"] == "running"
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"graphics_listen": "0.0.0"}, "graphics_listen '0.0.0': expected an IP address"),
+    ({"wait_timeout": -1}, "wait_timeout -1"),
+    ({"wait_for": "port", "wait_port": 70000}, "wait_port 70000"),
+])
+def test_bad_options_fail_before_anything(conn, ensure, instances_path, options, message):
+    with pytest.raises(InvalidInput, match=message):
+        ensure([make_instance(instances_path)], state="running", **options)
+    assert conn.domains == {}
+
+
+def test_forced_virt_type(conn, ensure, instances_path):
+    result = ensure([make_instance(instances_path)], state="present", virt_type="kvm", check_mode=True)
+    assert result["virt_type"] == "kvm" and "<domain type=\"kvm\">" in result["instances"][0]["definition"]
