@@ -277,7 +277,9 @@ class Sandbox:
         }
         inventory = {"all": {
             "children": {"compute": {"hosts": hosts, "vars": {"novalite_libvirt_uri": "qemu:///system"}}},
-            "vars": {"novalite_image_catalog": str(IMAGE_DIR / "catalog.yml")},
+            "vars": {"novalite_image_catalog": str(IMAGE_DIR / "catalog.yml"),
+                     # the controller's locks and ledgers, per sandbox so sandboxes never see each other's
+                     "novalite_controller_state_dir": str(self.state_dir / "controller")},
         }}
         header = ("# Sandbox %r: simulated compute hosts on this machine, written by sandbox/sandbox.py.\n"
                   "# Each host runs modules through bin/python, which enters its namespaces.\n" % self.name)

@@ -39,3 +39,17 @@ def sandbox(guest_image):
         yield box
     finally:
         box.down()
+
+
+@pytest.fixture(scope="session")
+def flow_sandbox(guest_image):
+    """A sandbox of its own for the playbook-level tests: the flow leaves networks wired (as
+    nova-network does), which would stand in the way of tests that build br100 by hand."""
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox needs root")
+    box = Sandbox("fl%d" % os.getpid(), host_count=2)
+    box.up(build_image=False)
+    try:
+        yield box
+    finally:
+        box.down()

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of the compute api: see plugins/modules/instance_request.py for the docs."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
+from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import action_result
+from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (
+    DEFAULT_STATE_DIR, ReservationLedger)
+from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import records_of
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_request import (
+    InstanceRequest, plan_request)
+from ansible_collections.novalite.compute.plugins.module_utils.compute.quotas import effective_quotas
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import Catalog, load_catalog_file
+
+INSTANCE_IDS = "instance_ids"
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "count": {"type": "int", "default": 1},
+    "flavor": {"type": "str", "default": "m1.tiny"},
+    "flavors": {"type": "dict", "default": {}},
+    "image": {"type": "str", "required": True},
+    "catalog": {"type": "path"},
+    "images": {"type": "list", "elements": "dict"},
+    "project_id": {"type": "str", "required": True},
+    "user_id": {"type": "str", "required": True},
+    "metadata": {"type": "dict", "default": {}},
+    "key_data": {"type": "str"},
+    "user_data": {"type": "str", "no_log": True},
+    "admin_password": {"type": "str", "no_log": True},
+    "injected_files": {"type": "list", "elements": "dict", "default": [], "no_log": True,
+                       "options": {"path": {"type": "str", "required": True},
+                                   "contents": {"type": "str", "required": True}}},
+    "config_drive": {"type": "bool"},
+    "security_groups": {"type": "list", "elements": "str", "default": ["default"]},
+    "network": {"type": "str", "default": "private"},
+    "availability_zone": {"type": "str"},
+    "target_host": {"type": "str"},
+    "quotas": {"type": "dict", "default": {}},
+    "hosts": {"type": "list", "elements": "str", "required": True},
+    "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(
+            ARGUMENT_SPEC, mutually_exclusive=[("catalog", "images")], required_one_of=[("catalog", "images")])
+        return action_result(result, lambda: request_instances(args, task_vars["hostvars"], self._task.check_mode))
+
+
+def request_instances(args, hostvars, check_mode):
+    catalog = load_catalog_file(args["catalog"]) if args["catalog"] else Catalog(args["images"])
+    image = catalog.find(args["image"])
+    request = InstanceRequest(
+        args["name"], args["count"], find_flavor(args["flavor"], args["flavors"]), image,
+        project_id=args["project_id"], user_id=args["user_id"], metadata=args["metadata"],
+        key_data=args["key_data"], security_groups=args["security_groups"], network=args["network"],
+        availability_zone=args["availability_zone"], target_host=args["target_host"],
+        config_drive=wants_config_drive(args), injected_files=args["injected_files"], user_data=args["user_data"])
+    all_records = records_of(documents_from_hostvars(hostvars, args["hosts"]))
+    with ReservationLedger(args["state_dir"]).session(write=not check_mode) as ledger:
+        existing, new = plan_request(request, all_records, ledger.reserved(INSTANCE_IDS).values(),
+                                     effective_quotas(args["quotas"]))
+        for record in new:
+            ledger.reserve(INSTANCE_IDS, record["uuid"], record["id"])
+    return {
+        "changed": bool(new),
+        "instances": existing + new,
+        "created": [r["uuid"] for r in new],
+        "existing": [r["uuid"] for r in existing],
+        "flavor": request.flavor,
+        "image": image.as_dict(),
+    }
+
+
+def wants_config_drive(args):
+    """Explicitly asked for, or implied by anything that only a config drive can carry here."""
+    if args["config_drive"] is not None:
+        return args["config_drive"]
+    return bool(args["user_data"] or args["key_data"] or args["admin_password"] or args["injected_files"])

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Instance records as inventory hosts: names, groups and variables (for plugins/inventory/instances.py)."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import FACTS_KEY
+
+_GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def group_name(prefix, value):
+    return "%s_%s" % (prefix, _GROUP_UNSAFE.sub("_", str(value)))
+
+
+def fixed_ip(record):
+    """The first fixed IP of the first VIF (network_info in the seed's shape), or None."""
+    for vif in record.get("network_info") or []:
+        for subnet in vif.get("network", {}).get("subnets", []):
+            for ip in subnet.get("ips", []):
+                return ip.get("address")
+    return None
+
+
+def instance_hosts(facts_by_host, vm_states):
+    """One entry per instance: inventory_name, groups and variables."""
+    records = []
+    for compute_host, facts in sorted(facts_by_host.items()):
+        document = ((facts or {}).get("ansible_local") or {}).get(FACTS_KEY) or {}
+        for record in (document.get("instances") or {}).values():
+            if record.get("vm_state") in vm_states:
+                records.append((compute_host, record))
+    display_counts = {}
+    for _host, record in records:
+        display_counts[record["display_name"]] = display_counts.get(record["display_name"], 0) + 1
+    return [_entry(host, record, display_counts) for host, record in records]
+
+
+def _entry(compute_host, record, display_counts):
+    unique = display_counts[record["display_name"]] == 1
+    address = fixed_ip(record)
+    variables = {
+        "novalite_instance": record,
+        "novalite_compute_host": compute_host,
+        "novalite_fixed_ip": address,
+        "novalite_flavor": record["flavor"]["name"],
+        "novalite_project_id": record.get("project_id"),
+        "novalite_image": record.get("image_name") or record.get("image_ref"),
+    }
+    if address:
+        variables["ansible_host"] = address
+    return {
+        "inventory_name": record["display_name"] if unique else record["name"],
+        "groups": [group_name("compute", compute_host), group_name("flavor", variables["novalite_flavor"]),
+                   group_name("image", variables["novalite_image"]), group_name("project", record.get("project_id"))],
+        "variables": variables,
+    }

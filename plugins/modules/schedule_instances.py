@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: novalite.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: schedule_instances
+short_description: Choose a compute host for each instance (Nova's filter scheduler)
+version_added: 0.1.0
+description:
+  - Runs on the controller (an action plugin); run it once per play, delegated to localhost.
+  - Filters the compute hosts (enabled, target host, availability zone, RAM and vcpus with allocation
+    ratios, disk, image properties), weighs the rest by free RAM and takes the best; every placement
+    is counted before the next, so a batch spreads across hosts.
+  - Reads each host's C(novalite_compute_node) fact (from M(novalite.compute.compute_node_info)) and
+    the host variables C(novalite_compute_enabled) (default true) and C(novalite_availability_zone)
+    (default C(nova)).
+  - Instances that already have a host keep it.
+  - Fails, naming every host and why it was refused, when no host fits.
+options:
+  instances:
+    description: Instance records (as returned by M(novalite.compute.instance_request)).
+    type: list
+    elements: dict
+    required: true
+  hosts:
+    description: The compute hosts to choose from.
+    type: list
+    elements: str
+    required: true
+  image_properties:
+    description: The image's properties, for the image properties filter (architecture, hypervisor_type).
+    type: dict
+    default: {}
+  ram_allocation_ratio:
+    description: Virtual RAM per physical RAM (Nova's default 1.5).
+    type: float
+    default: 1.5
+  cpu_allocation_ratio:
+    description: Virtual CPUs per physical CPU (Nova's default 16.0).
+    type: float
+    default: 16.0
+  disk_allocation_ratio:
+    description: Virtual disk per physical disk.
+    type: float
+    default: 1.0
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author:
+  - novalite.compute contributors
+"""
+
+EXAMPLES = r"""
+- name: Choose a compute host for each new instance
+  novalite.compute.schedule_instances:
+    instances: "{{ request.instances }}"
+    hosts: "{{ groups['compute'] }}"
+    image_properties: "{{ request.image.properties }}"
+  run_once: true
+  delegate_to: localhost
+  register: scheduled
+"""
+
+RETURN = r"""
+instances:
+  description: The instance records with C(host) set.
+  type: list
+  elements: dict
+  returned: success
+placements:
+  description: Host chosen for each newly placed instance, by uuid.
+  type: dict
+  returned: success
+hosts_used:
+  description: Names of the hosts that have at least one of the instances.
+  type: list
+  elements: str
+  returned: success
+"""
