@@ -38,6 +38,9 @@ options:
     default: 0
 requirements:
   - libvirt-python (python3-libvirt) on the compute host
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
@@ -45,8 +48,10 @@ attributes:
     support: none
   facts:
     support: full
+  platform:
+    platforms: posix
 author:
-  - novalite.compute contributors
+  - novalite.compute contributors (@novalite)
 """
 
 EXAMPLES = r"""

@@ -10,7 +10,7 @@ module: config_drive
 short_description: Build instances' config drives (cloud-init compatible, label config-2)
 version_added: 0.1.0
 description:
-  - For each instance with C(config_drive) true, writes C(<instances_path>/<name>/disk.config): an
+  - For each instance with C(config_drive) true, writes C(<instances_path>/<name>/disk.config), an
     ISO 9660 volume labelled C(config-2) with C(openstack/latest/meta_data.json) (uuid, name, hostname,
     public_keys, admin_pass, meta, files), C(user_data), C(network_data.json) and injected files,
     made with the genisoimage options Nova used.
@@ -56,13 +56,17 @@ options:
     default: present
 requirements:
   - genisoimage, mkisofs or xorrisofs on the compute host
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 author:
-  - novalite.compute contributors
+  - novalite.compute contributors (@novalite)
 """
 
 EXAMPLES = r"""

@@ -152,18 +152,19 @@ class OutsideClient:
     def http_get(self, address, port, timeout=5):
         """The body served at address:port, or None when the connection does not get through."""
         run = subprocess.run(["ip", "netns", "exec", self.netns, sys.executable, "-c", CLIENT_GET_CODE, address,
-                              str(port), str(timeout)], capture_output=True, text=True, timeout=timeout + 30)
+                              str(port), str(timeout)], capture_output=True, text=True, timeout=timeout + 30,
+                             check=False)
         return run.stdout if run.returncode == 0 else None
 
     def pings(self, address):
         return subprocess.run(["ip", "netns", "exec", self.netns, "ping", "-c", "1", "-W", "3", address],
-                              capture_output=True, timeout=30).returncode == 0
+                              capture_output=True, timeout=30, check=False).returncode == 0
 
     def remove(self):
         self.host.run(["ip", "link", "del", "vcl0"], check=False)
         self.host.run(["ip", "addr", "del", OUTSIDE_NETWORK_HOST, "dev", BRIDGE], check=False)
         self.host.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=%s" % self.forwarding], check=False)
-        subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.netns], capture_output=True, check=False)
 
 
 def network_state(host):

@@ -13,7 +13,6 @@ class FakeConnection:
         return 7002000
 
 
-
 def test_usage_is_counted_from_live_instance_flavors():
     instances = [{"uuid": "a", "vm_state": "active", "flavor": {"memory_mb": 512, "vcpus": 1, "root_gb": 0}},
                  {"uuid": "b", "vm_state": "building", "flavor": {"memory_mb": 2048, "vcpus": 1, "root_gb": 20}},

@@ -94,8 +94,8 @@ class FakeDomain:
 
     def createWithFlags(self, flags):
         self.calls.append(("create",))
-        if self.start_error:
-            raise self.start_error
+        if self.start_error is not None:
+            raise self.start_error  # pylint: disable=raising-bad-type
         if self.state_code != SHUTOFF:
             raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is already running")
         self.state_code = RUNNING

@@ -85,8 +85,8 @@ def test_uuid_that_belongs_to_another_domain_fails_before_anything(conn, ensure,
     assert conn.snapshot() == before
 
 
-def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(conn, ensure, instances_path, monkeypatch,
-                                                                      tmp_path):
+def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(
+        conn, ensure, instances_path, monkeypatch, tmp_path):
     from ansible_collections.novalite.compute.plugins.module_utils.virt import qemu_log
     monkeypatch.setattr(qemu_log, "QEMU_LOG_DIR", str(tmp_path))
     (tmp_path / (SEED_NAME + ".log")).write_text("line 1\nqemu-system-x86_64: Image is not in qcow2 format\n")

@@ -58,7 +58,7 @@ def test_rollback_undoes_newest_first_and_reports_what_it_could_not():
     done = []
     rollback = Rollback()
     rollback.add("first", lambda: done.append(1))
-    rollback.add("second", lambda: (_ for _ in ()).throw(NovaliteError("stuck")))
+    rollback.add("second", lambda: (never for never in ()).throw(NovaliteError("stuck")))
     rollback.add("third", lambda: done.append(3))
     with pytest.raises(NovaliteError) as failure:
         with rollback.on_failure():
