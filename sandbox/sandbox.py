@@ -288,7 +288,8 @@ class Sandbox:
 
 def build_guest_image():
     builder = SANDBOX_DIR / "guest_image" / "build.py"
-    subprocess.run([sys.executable, str(builder), "--out", str(IMAGE_DIR)], check=True)
+    # its progress goes to stderr: `up` prints only the inventory path on stdout
+    subprocess.run([sys.executable, str(builder), "--out", str(IMAGE_DIR)], check=True, stdout=sys.stderr)
 
 
 def parse_args(argv):
