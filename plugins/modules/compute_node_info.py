@@ -38,20 +38,10 @@ options:
     default: 0
 requirements:
   - libvirt-python (python3-libvirt) on the compute host
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.facts
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  facts:
-    support: full
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes.info
 """
 
 EXAMPLES = r"""

@@ -56,17 +56,10 @@ options:
     default: present
 requirements:
   - genisoimage, mkisofs or xorrisofs on the compute host
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes
 """
 
 EXAMPLES = r"""

@@ -123,6 +123,8 @@ notes:
     run are removed, and no C(.part) or half-converted base is ever left.
 requirements:
   - qemu-img (qemu-utils), prlimit (util-linux) on the compute host; e2fsprogs to grow ext filesystems.
+extends_documentation_fragment:
+  - novalite.compute.attributes
 """
 
 EXAMPLES = r"""

@@ -44,17 +44,10 @@ options:
     description: The host's facts document.
     type: path
     default: /etc/ansible/facts.d/novalite.fact
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes
 """
 
 EXAMPLES = r"""

@@ -118,17 +118,10 @@ options:
     description: Controller directory of the lock and the reservation ledger.
     type: path
     default: ~/.ansible/novalite
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes.controller
 """
 
 EXAMPLES = r"""

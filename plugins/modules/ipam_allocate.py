@@ -86,17 +86,10 @@ options:
       - Seconds a ledger entry lasts; longer than the age of the oldest facts any concurrent play may allocate from.
     type: int
     default: 3600
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes.controller
 """
 
 EXAMPLES = r"""

@@ -32,15 +32,6 @@ author:
 requirements:
   - libvirt-python (Debian python3-libvirt) and lxml and netaddr on the compute host
   - iproute2 (C(ip)) on the compute host when O(wait_for=lease)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-    details: One entry per changed instance for its definition (normalised XML before and after) and one for its
-      power state and autostart.
 options:
   uri:
     description: libvirt connection URI.
@@ -206,9 +197,12 @@ options:
     description: TCP port for O(wait_for=port).
     type: int
 notes:
+  - In diff mode there is one entry per changed instance for its definition (normalised XML before and after) and one for its power state and autostart.
   - Nova's hairpin_mode and the disk images themselves are not this module's work (see M(novalite.compute.image_cache)).
 seealso:
   - module: novalite.compute.nwfilter
+extends_documentation_fragment:
+  - novalite.compute.attributes
 """
 
 EXAMPLES = r"""

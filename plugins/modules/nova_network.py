@@ -168,20 +168,13 @@ options:
     description: Lease time in seconds (dnsmasq's minimum is 120).
     type: int
     default: 120
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 notes:
   - Needs root, iproute2, iptables, sysctl and dnsmasq on the host.
   - Lease events (nova-dhcpbridge) are not reproduced, so no C(--dhcp-script).
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes
 """
 
 EXAMPLES = r"""

@@ -41,14 +41,6 @@ author:
   - novalite.compute contributors (@novalite)
 requirements:
   - libvirt-python (Debian python3-libvirt), lxml and netaddr on the compute host
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-    details: One entry per created, changed or removed filter (its XML without the uuid, before and after).
 options:
   uri:
     description: libvirt connection URI.
@@ -149,6 +141,10 @@ options:
     default: 30
 seealso:
   - module: novalite.compute.libvirt_domain
+extends_documentation_fragment:
+  - novalite.compute.attributes
+notes:
+  - In diff mode there is one entry per created, changed or removed filter (its XML without the uuid, before and after).
 """
 
 EXAMPLES = r"""

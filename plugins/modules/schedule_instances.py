@@ -46,17 +46,10 @@ options:
     description: Virtual disk per physical disk.
     type: float
     default: 1.0
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 author:
   - novalite.compute contributors (@novalite)
+extends_documentation_fragment:
+  - novalite.compute.attributes.controller
 """
 
 EXAMPLES = r"""

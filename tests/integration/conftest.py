@@ -29,27 +29,25 @@ def guest_image():
     return {name: IMAGE_DIR / name for name in ("vmlinuz", "initrd.img", "disk.qcow2", "catalog.yml")}
 
 
-@pytest.fixture(scope="session")
-def sandbox(guest_image):
+def running_sandbox(prefix):
+    """A 2-host sandbox of its own for the session, torn down at the end even when tests fail."""
     if os.geteuid() != 0:
         pytest.skip("the sandbox needs root")
-    box = Sandbox("it%d" % os.getpid(), host_count=2)
+    box = Sandbox("%s%d" % (prefix, os.getpid()), host_count=2)
     box.up(build_image=False)
     try:
         yield box
     finally:
         box.down()
+
+
+@pytest.fixture(scope="session")
+def sandbox(guest_image):
+    yield from running_sandbox("it")
 
 
 @pytest.fixture(scope="session")
 def flow_sandbox(guest_image):
-    """A sandbox of its own for the playbook-level tests: the flow leaves networks wired (as
-    nova-network does), which would stand in the way of tests that build br100 by hand."""
-    if os.geteuid() != 0:
-        pytest.skip("the sandbox needs root")
-    box = Sandbox("fl%d" % os.getpid(), host_count=2)
-    box.up(build_image=False)
-    try:
-        yield box
-    finally:
-        box.down()
+    """For the playbook-level tests: the flow leaves networks wired (as nova-network does), which
+    would stand in the way of tests that build br100 by hand."""
+    yield from running_sandbox("fl")

@@ -17,12 +17,13 @@ def run(*args, **kwargs):
 
 def test_built_tarball_installs_with_plugins_and_without_dev_tooling(tmp_path):
     version = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())["version"]
-    run(BIN / "ansible-galaxy", "collection", "build", REPO_ROOT, "--output-path", tmp_path)
+    # outside the checkout: its ansible.cfg would show the collection as installed already
+    run(BIN / "ansible-galaxy", "collection", "build", REPO_ROOT, "--output-path", tmp_path, cwd=tmp_path)
     tarball = tmp_path / ("novalite-compute-%s.tar.gz" % version)
     assert tarball.exists()
 
     collections = tmp_path / "collections"
-    run(BIN / "ansible-galaxy", "collection", "install", tarball, "-p", collections)
+    run(BIN / "ansible-galaxy", "collection", "install", "--force", tarball, "-p", collections, cwd=tmp_path)
     installed = collections / "ansible_collections" / "novalite" / "compute"
     assert (installed / "MANIFEST.json").exists()
     assert (installed / "meta" / "runtime.yml").exists()
