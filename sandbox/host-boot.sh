@@ -23,6 +23,14 @@ bind facts.d /etc/ansible/facts.d
 bind etc/sysctl.d /etc/sysctl.d  # host preparation persists sysctls here, not on the machine
 bind lib/novalite /var/lib/novalite
 
+# The host's own name must resolve locally, as on any Debian host: libvirtd looks it up on
+# every domain start and would otherwise wait 10 s for a DNS server no namespace can reach.
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$2" > "$state/hosts"
+mount --bind "$state/hosts" /etc/hosts
+# No resolver: lookups of other names fail at once instead of timing out.
+printf '# sandbox host: no DNS resolver\n' > "$state/resolv.conf"
+mount --bind "$state/resolv.conf" /etc/resolv.conf
+
 ip link set lo up
 libvirtd --daemon --pid-file /run/libvirtd.pid
 exec sleep infinity
