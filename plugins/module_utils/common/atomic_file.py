@@ -23,7 +23,7 @@ def write_atomic(path, content, mode=0o644):
         os.chmod(tmp_path, mode)
         os.rename(tmp_path, path)
     except BaseException:
-        _remove_quietly(tmp_path)
+        remove_quietly(tmp_path)
         raise
     fsync_directory(directory)
 
@@ -37,11 +37,13 @@ def read_text(path, default=None):
         return default
 
 
-def _remove_quietly(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+def remove_quietly(*paths):
+    """Remove each file; one that is already gone is no error."""
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def fsync_directory(directory):

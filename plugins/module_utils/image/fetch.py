@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import fsync_directory
+from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import fsync_directory, remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.download import download
 from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import sniff_file
@@ -29,13 +29,13 @@ def fetch_to_raw(image, path, qemu_img, timeout=60.0, use_proxy=True):
         if info.format != "raw":
             qemu_img.convert_to_raw(part, info.format, converted)
             _check_still_raw(image, converted)
-            _remove(part)
+            remove_quietly(part)
             part = converted
         os.chmod(part, BASE_FILE_MODE)
         _rename(part, path)
     finally:
         for leftover in (path + ".part", converted):
-            _remove(leftover)
+            remove_quietly(leftover)
     return os.stat(path).st_size
 
 
@@ -56,8 +56,3 @@ def _rename(source, target):
         raise NovaliteError("cannot move %s into place as %s: %s" % (source, target, exc.strerror or exc))
 
 
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, remove_quietly, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 
 HOSTS_FILE_MODE = 0o644
@@ -73,11 +73,11 @@ class DnsmasqStep:
         elif self.action == "stop":
             self.pid = None
         if self.remove_files:
-            _remove(self.files.hosts, self.files.pid)
+            remove_quietly(self.files.hosts, self.files.pid)
 
     def undo(self):
         if self.current_text is None:
-            _remove(self.files.hosts)
+            remove_quietly(self.files.hosts)
         else:
             write_atomic(self.files.hosts, self.current_text, mode=HOSTS_FILE_MODE)
         if self.action in ("start", "replace") and self.pid:
@@ -119,9 +119,3 @@ def _mode(path):
         return None
 
 
-def _remove(*paths):
-    for path in paths:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
