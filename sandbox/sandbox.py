@@ -117,6 +117,11 @@ class Host:
     def python(self):
         return self.state_dir / "bin" / "python"
 
+    def instance_dir(self, name):
+        """/var/lib/novalite/instances/NAME of this host, as the machine's own namespace sees it
+        (host-boot.sh bind-mounts the state dir's lib/novalite there)."""
+        return self.state_dir / "lib" / "novalite" / "instances" / name
+
     def enter_command(self, args):
         """The argv that runs ``args`` inside this host's namespaces."""
         return ["nsenter", "--target", str(self.anchor_pid), "--net", "--mount", "--uts", "--"] + list(args)
@@ -188,10 +193,8 @@ class Host:
             time.sleep(0.2)
         raise RuntimeError("libvirtd on %s did not answer within %ss" % (self.name, READY_TIMEOUT))
 
-    def destroy(self):
-        if netns_exists(self.netns):
-            stop_pids(netns_pids(self.netns))
-            sh("ip", "netns", "del", self.netns)
+    def stop_stray_anchor(self):
+        """The anchor, should it have outlived its namespace's name (``ip netns del`` by hand)."""
         anchor = self.anchor_pid
         if anchor and pid_alive(anchor):
             stop_pids([anchor])
@@ -237,20 +240,17 @@ class Sandbox:
     def down(self):
         """Stop every process in the sandbox's namespaces and delete them and the state dir."""
         for netns in self._own_namespaces():
-            if netns != self.switch_netns:
-                stop_pids(netns_pids(netns))
-                sh("ip", "netns", "del", netns)
+            stop_pids(netns_pids(netns))
+            sh("ip", "netns", "del", netns)
         for host in self.hosts:
-            host.destroy()
-        if netns_exists(self.switch_netns):
-            stop_pids(netns_pids(self.switch_netns))
-            sh("ip", "netns", "del", self.switch_netns)
+            host.stop_stray_anchor()
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def _own_namespaces(self):
+        """Every namespace named under the prefix (hosts, switch, tests' own), the switch last."""
         listed = sh("ip", "netns", "list", capture=True).stdout.split("\n")
         names = [line.split()[0] for line in listed if line.strip()]
-        return [n for n in names if n.startswith(self.prefix + "-")]
+        return sorted((n for n in names if n.startswith(self.prefix + "-")), key=lambda n: n == self.switch_netns)
 
     def _recorded_host_count(self):
         try:

@@ -9,18 +9,17 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import action_result
+from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import NODE_FACT
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filter_scheduler import schedule
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
-
-NODE_FACT = "novalite_compute_node"  # set by novalite.compute.compute_node_info
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import DEFAULT_RATIOS, HostState
 
 ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
     "hosts": {"type": "list", "elements": "str", "required": True},
     "image_properties": {"type": "dict", "default": {}},
-    "ram_allocation_ratio": {"type": "float", "default": 1.5},
-    "cpu_allocation_ratio": {"type": "float", "default": 16.0},
-    "disk_allocation_ratio": {"type": "float", "default": 1.0},
+    "ram_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["ram"]},
+    "cpu_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["cpu"]},
+    "disk_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["disk"]},
 }
 
 

@@ -68,44 +68,41 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import (
-    compute_node, disk_totals, has_nwfilter_driver, hypervisor_totals)
-
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
+    NODE_FACT, compute_node, disk_totals, has_nwfilter_driver, hypervisor_totals)
+from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import libvirt, libvirt_connection
 
 ARGUMENT_SPEC = {
-    "uri": {"type": "str", "default": "qemu:///system"},
-    "instances_path": {"type": "path", "default": "/var/lib/novalite/instances"},
-    "facts_path": {"type": "path", "default": "/etc/ansible/facts.d/novalite.fact"},
+    "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
+    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
+    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
     "reserved_host_memory_mb": {"type": "int", "default": 512},
     "reserved_host_disk_mb": {"type": "int", "default": 0},
 }
+
+
+def hypervisor_report(uri):
+    """The hypervisor's totals and whether it has an nwfilter driver, over a read-only connection."""
+    with libvirt_connection(uri, read_only=True) as conn:
+        totals = hypervisor_totals(conn)
+        totals["nwfilter_driver"] = has_nwfilter_driver(conn)
+    return totals
 
 
 def report_node(module):
     if libvirt is None:
         module.fail_json(msg=missing_required_lib("libvirt-python (python3-libvirt)"))
     params = module.params
-    try:
-        conn = libvirt.openReadOnly(params["uri"])
-    except libvirt.libvirtError as exc:
-        raise NovaliteError("cannot connect to libvirt at %s: %s" % (params["uri"], exc))
-    try:
-        totals = hypervisor_totals(conn)
-        totals["nwfilter_driver"] = has_nwfilter_driver(conn, libvirt.libvirtError)
-    finally:
-        conn.close()
+    totals = hypervisor_report(params["uri"])
     local_gb, free_disk_gb = disk_totals(params["instances_path"])
     instances = FactsStore(params["facts_path"]).load()["instances"].values()
     node = compute_node(totals, local_gb, free_disk_gb, instances,
                         params["reserved_host_memory_mb"], params["reserved_host_disk_mb"])
-    return {"changed": False, "ansible_facts": {"novalite_compute_node": node}}
+    return {"changed": False, "ansible_facts": {NODE_FACT: node}}
 
 
 def main():

@@ -82,6 +82,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_INSTANCES_PATH
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import (
     CONFIG_DRIVE_NAME, find_iso_tool, make_config_drive)
@@ -96,33 +97,36 @@ ARGUMENT_SPEC = {
     "injected_files": {"type": "list", "elements": "dict", "default": [], "no_log": True,
                        "options": {"path": {"type": "str", "required": True},
                                    "contents": {"type": "str", "required": True}}},
-    "instances_path": {"type": "path", "default": "/var/lib/novalite/instances"},
+    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
 }
 
 
-def wanted_drives(params):
-    """{uuid: (record, path or None)} after checking every record."""
-    wanted = {}
+def drive_paths(params):
+    """{uuid: (record, path of its config drive)} after checking every record."""
+    drives = {}
     for index, record in enumerate(params["instances"]):
         missing = [field for field in REQUIRED_FIELDS if not record.get(field)]
         if missing:
             raise InvalidInput("instances[%d] lacks %s" % (index, ", ".join(missing)))
         if "/" in record["name"] or record["name"] in (".", ".."):
             raise InvalidInput("instances[%d]: name %r cannot be a directory name" % (index, record["name"]))
-        present = params["state"] == "present" and record.get("config_drive")
-        path = os.path.join(params["instances_path"], record["name"], CONFIG_DRIVE_NAME)
-        wanted[record["uuid"]] = (record, path if present else None, path)
-    return wanted
+        drives[record["uuid"]] = (record, os.path.join(params["instances_path"], record["name"], CONFIG_DRIVE_NAME))
+    return drives
+
+
+def wanted_path(params, record, path):
+    """``path`` when the instance should have a config drive after this call, else None."""
+    return path if params["state"] == "present" and record.get("config_drive") else None
 
 
 def ensure_config_drives(module):
     params = module.params
-    wanted = wanted_drives(params)
-    before = {uuid: path if os.path.exists(path) else None for uuid, (_r, _w, path) in wanted.items()}
-    after = {uuid: target for uuid, (_r, target, _p) in wanted.items()}
-    to_build = [(record, target) for uuid, (record, target, _p) in wanted.items() if target and not before[uuid]]
-    to_remove = [path for uuid, (_r, target, path) in wanted.items() if not target and before[uuid]]
+    drives = drive_paths(params)
+    before = {uuid: path if os.path.exists(path) else None for uuid, (_record, path) in drives.items()}
+    after = {uuid: wanted_path(params, record, path) for uuid, (record, path) in drives.items()}
+    to_build = [(record, after[uuid]) for uuid, (record, _path) in drives.items() if after[uuid] and not before[uuid]]
+    to_remove = [path for uuid, (_record, path) in drives.items() if not after[uuid] and before[uuid]]
     if not module.check_mode:
         build_all(module, to_build)
         for path in to_remove:

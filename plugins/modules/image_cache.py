@@ -212,6 +212,8 @@ cache_report:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH)
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.image.service import ensure_state
 
@@ -224,7 +226,7 @@ INSTANCE_SPEC = dict(
 )
 
 ARGUMENT_SPEC = dict(
-    instances_path=dict(type="path", default="/var/lib/novalite/instances"),
+    instances_path=dict(type="path", default=DEFAULT_INSTANCES_PATH),
     catalog=dict(type="path"),
     images=dict(type="list", elements="dict"),
     instances=dict(type="list", elements="dict", default=[], options=INSTANCE_SPEC),
@@ -232,7 +234,7 @@ ARGUMENT_SPEC = dict(
     cache_cleanup=dict(type="bool", default=False),
     original_minimum_age=dict(type="int", default=86400),
     resized_minimum_age=dict(type="int", default=3600),
-    facts_path=dict(type="path", default="/etc/ansible/facts.d/novalite.fact"),
+    facts_path=dict(type="path", default=DEFAULT_FACTS_PATH),
     lock_timeout=dict(type="float", default=600),
     download_timeout=dict(type="float", default=60),
     use_proxy=dict(type="bool", default=True),

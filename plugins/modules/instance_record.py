@@ -78,6 +78,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_FACTS_PATH
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import transition
 
@@ -87,7 +88,7 @@ ARGUMENT_SPEC = {
     "host": {"type": "str"},
     "network_info": {"type": "dict", "default": {}},
     "fault": {"type": "str"},
-    "facts_path": {"type": "path", "default": "/etc/ansible/facts.d/novalite.fact"},
+    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
 }
 
 

@@ -310,8 +310,13 @@ instances:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_service import ensure_domains
+from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_waits import WAIT_KINDS
+from ansible_collections.novalite.compute.plugins.module_utils.virt.instance_spec import DISK_FORMATS
+from ansible_collections.novalite.compute.plugins.module_utils.virt.virt_type import VIRT_TYPES
 
 _IGNORED = {"type": "raw"}
 FLAVOR_OPTIONS = dict(
@@ -324,15 +329,15 @@ INSTANCE_OPTIONS = dict(
     name=dict(type="str", required=True), uuid=dict(type="str"), display_name=dict(type="str"),
     flavor=dict(type="dict", options=FLAVOR_OPTIONS), kernel_id=dict(type="str"), ramdisk_id=dict(type="str"),
     instance_dir=dict(type="path"), disk=dict(type="path"),
-    disk_format=dict(type="str", choices=["qcow2", "raw"], default="qcow2"),
+    disk_format=dict(type="str", choices=list(DISK_FORMATS), default="qcow2"),
     kernel=dict(type="path"), ramdisk=dict(type="path"), cmdline=dict(type="str"), config_drive=dict(type="raw"),
     network_info=dict(type="list", elements="dict", default=[]),
 )
 ARGUMENT_SPEC = dict(
-    uri=dict(type="str", default="qemu:///system"),
+    uri=dict(type="str", default=DEFAULT_LIBVIRT_URI),
     instances=dict(type="list", elements="dict", required=True, options=INSTANCE_OPTIONS),
-    instances_path=dict(type="path", default="/var/lib/novalite/instances"),
-    virt_type=dict(type="str", choices=["auto", "qemu", "kvm"], default="auto"),
+    instances_path=dict(type="path", default=DEFAULT_INSTANCES_PATH),
+    virt_type=dict(type="str", choices=list(VIRT_TYPES), default="auto"),
     state=dict(type="str", choices=["present", "running", "shutdown", "destroyed", "absent"], default="present"),
     autostart=dict(type="bool"),
     graphics_listen=dict(type="str", default="127.0.0.1"),
@@ -341,7 +346,7 @@ ARGUMENT_SPEC = dict(
     shutdown_timeout=dict(type="int", default=60),
     destroy_after_timeout=dict(type="bool", default=True),
     remove_instance_dir=dict(type="bool", default=False),
-    wait_for=dict(type="str", choices=["none", "running", "lease", "port"], default="running"),
+    wait_for=dict(type="str", choices=list(WAIT_KINDS), default="running"),
     wait_timeout=dict(type="int", default=300),
     wait_port=dict(type="int"),
 )

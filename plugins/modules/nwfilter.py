@@ -194,17 +194,20 @@ filters:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_LIBVIRT_URI
 from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter_service import ensure_nwfilters
+from ansible_collections.novalite.compute.plugins.module_utils.virt.security_groups import (
+    DEFAULT_GROUP, DIRECTIONS, PROTOCOLS)
 
 RULE_OPTIONS = dict(
-    direction=dict(type="str", choices=["in", "out"], default="in"),
-    protocol=dict(type="str", choices=["tcp", "udp", "icmp", "all"], required=True),
+    direction=dict(type="str", choices=list(DIRECTIONS), default="in"),
+    protocol=dict(type="str", choices=list(PROTOCOLS), required=True),
     port=dict(type="int"), port_range_min=dict(type="int"), port_range_max=dict(type="int"),
     cidr=dict(type="str", default="0.0.0.0/0"), icmp_type=dict(type="int"), icmp_code=dict(type="int"),
 )
 ARGUMENT_SPEC = dict(
-    uri=dict(type="str", default="qemu:///system"),
+    uri=dict(type="str", default=DEFAULT_LIBVIRT_URI),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     base_filters=dict(type="bool", default=False),
     security_groups=dict(type="list", elements="dict", default=[], options=dict(
@@ -216,7 +219,7 @@ ARGUMENT_SPEC = dict(
     )),
     instance_filters=dict(type="list", elements="dict", default=[], options=dict(
         instance_name=dict(type="str", required=True), mac=dict(type="str", required=True),
-        security_groups=dict(type="list", elements="str", default=["default"]),
+        security_groups=dict(type="list", elements="str", default=[DEFAULT_GROUP]),
         dhcp=dict(type="bool", default=True), allow_same_net_traffic=dict(type="bool", default=True),
     )),
     in_use_timeout=dict(type="int", default=30),

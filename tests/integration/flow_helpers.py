@@ -1,48 +1,6 @@
-"""Running the collection's playbooks against a sandbox and reading back what the hosts hold."""
+"""Reading back what the hosts hold after the collection's playbooks ran on a sandbox."""
 
-import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-class PlaybookRun:
-    def __init__(self, completed):
-        self.rc = completed.returncode
-        self.output = completed.stdout + completed.stderr
-        self.recap = {host: {"ok": int(ok), "changed": int(changed), "failed": int(failed)}
-                      for host, ok, changed, _unreachable, failed in RECAP.findall(completed.stdout)}
-
-    @property
-    def changed(self):
-        return sum(host["changed"] for host in self.recap.values())
-
-
-def playbook_env(sandbox):
-    return dict(os.environ, ANSIBLE_CACHE_PLUGIN_CONNECTION=str(sandbox.state_dir / "fact-cache"),
-                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-
-
-def run_playbook(sandbox, playbook, extra_vars, check=True, args=()):
-    completed = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(sandbox.inventory_path), "playbooks/%s" % playbook,
-         "-e", json.dumps(extra_vars)] + list(args),
-        cwd=REPO_ROOT, env=playbook_env(sandbox), capture_output=True, text=True, timeout=900, check=False)
-    run = PlaybookRun(completed)
-    if check and run.rc != 0:
-        raise AssertionError("%s %s failed (rc=%d):\n%s" % (playbook, extra_vars, run.rc, run.output[-5000:]))
-    return run
-
-
-def host_facts(host):
-    text = host.run(["cat", "/etc/ansible/facts.d/novalite.fact"], check=False).stdout
-    return json.loads(text) if text else {"instances": {}, "fixed_ips": {}, "networks": {}}
+from sandbox_ansible import host_facts
 
 
 def instances_named(sandbox, prefix):
@@ -60,8 +18,7 @@ def fixed_ip(record):
 
 
 def console_log(sandbox, record):
-    host = sandbox.host(record["host"])
-    return (host.state_dir / "lib" / "novalite" / "instances" / record["name"] / "console.log")
+    return sandbox.host(record["host"]).instance_dir(record["name"]) / "console.log"
 
 
 def host_leftovers(host):

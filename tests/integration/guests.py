@@ -6,6 +6,7 @@ work, so a failing module test can be told apart from a broken sandbox.
 
 import re
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from lxml import etree
 from lxml.builder import E
 
 GUEST_MEMORY_MIB = 128
+
+
+def world_readable_dir(prefix):
+    """A temp dir others can read: dnsmasq reads its files after dropping to user dnsmasq, so
+    nothing it reads may sit under pytest's 0700 tmp_path."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
 
 
 def libvirt_connection(host):
@@ -46,11 +55,14 @@ def start_dnsmasq(host, workdir, listen_address, dhcp_hosts):
     return int(pidfile.read_text())
 
 
-def make_config_drive(workdir, meta_data_json, user_data=None):
+def make_config_drive(workdir, meta_data_json, user_data=None, network_data_json=None):
+    """A Nova-style config drive ISO (volume config-2), workdir/disk.config."""
     root = workdir / "config-drive"
     latest = root / "openstack" / "latest"
     latest.mkdir(parents=True, exist_ok=True)
     (latest / "meta_data.json").write_text(meta_data_json)
+    if network_data_json:
+        (latest / "network_data.json").write_text(network_data_json)
     if user_data:
         (latest / "user_data").write_text(user_data)
     iso = workdir / "disk.config"
@@ -59,22 +71,26 @@ def make_config_drive(workdir, meta_data_json, user_data=None):
     return iso
 
 
-def domain_xml(name, image, instance_dir, mac, bridge, config_drive=None):
-    disks = [E.disk(E.driver(name="qemu", type="qcow2"), E.source(file=str(instance_dir / "disk")),
-                    E.target(dev="vda", bus="virtio"), type="file", device="disk")]
+def domain_xml(name, files, nic=None, config_drive=None):
+    """A TCG guest booted AMI-style from ``files`` (host paths of its kernel, ramdisk, qcow2 disk and
+    console_log), with a virtio NIC on a bridge if ``nic`` is (mac, bridge)."""
+    devices = [E.disk(E.driver(name="qemu", type="qcow2"), E.source(file=str(files["disk"])),
+                      E.target(dev="vda", bus="virtio"), type="file", device="disk")]
     if config_drive:
-        disks.append(E.disk(E.driver(name="qemu", type="raw"), E.source(file=str(config_drive)),
-                            E.target(dev="hdb", bus="ide"), E.readonly(), type="file", device="cdrom"))
+        devices.append(E.disk(E.driver(name="qemu", type="raw"), E.source(file=str(config_drive)),
+                              E.target(dev="hdb", bus="ide"), E.readonly(), type="file", device="cdrom"))
+    if nic:
+        mac, bridge = nic
+        devices.append(E.interface(E.mac(address=mac), E.source(bridge=bridge), E.model(type="virtio"),
+                                   type="bridge"))
     domain = E.domain(
         E.name(name),
         E.memory(str(GUEST_MEMORY_MIB), unit="MiB"),
         E.vcpu("1"),
-        E.os(E.type("hvm", arch="x86_64"), E.kernel(str(image["vmlinuz"])), E.initrd(str(image["initrd.img"])),
+        E.os(E.type("hvm", arch="x86_64"), E.kernel(str(files["kernel"])), E.initrd(str(files["ramdisk"])),
              E.cmdline("root=/dev/vda console=ttyS0")),
         E.features(E.acpi()),
-        E.devices(*disks,
-                  E.interface(E.mac(address=mac), E.source(bridge=bridge), E.model(type="virtio"), type="bridge"),
-                  E.serial(E.source(path=str(instance_dir / "console.log")), type="file")),
+        E.devices(*devices, E.serial(E.source(path=str(files["console_log"])), type="file")),
         type="qemu")
     return etree.tostring(domain, encoding="unicode")
 
@@ -82,7 +98,7 @@ def domain_xml(name, image, instance_dir, mac, bridge, config_drive=None):
 def boot_guest(conn, host, name, image, mac, bridge="br100", meta_data_json=None, user_data=None):
     """Define and start a TCG guest on ``host``; returns its console log path (root-ns view)."""
     instance_dir = Path("/var/lib/novalite/instances") / name  # as the host sees it
-    local_dir = host.state_dir / "lib" / "novalite" / "instances" / name  # as we see it
+    local_dir = host.instance_dir(name)  # as we see it
     local_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image["disk.qcow2"]),
                     str(local_dir / "disk")], check=True)
@@ -90,7 +106,9 @@ def boot_guest(conn, host, name, image, mac, bridge="br100", meta_data_json=None
     if meta_data_json:
         make_config_drive(local_dir, meta_data_json, user_data)
         config_drive = instance_dir / "disk.config"
-    domain = conn.defineXML(domain_xml(name, image, instance_dir, mac, bridge, config_drive))
+    files = {"kernel": image["vmlinuz"], "ramdisk": image["initrd.img"], "disk": instance_dir / "disk",
+             "console_log": instance_dir / "console.log"}
+    domain = conn.defineXML(domain_xml(name, files, nic=(mac, bridge), config_drive=config_drive))
     domain.create()
     return local_dir / "console.log"
 

@@ -5,7 +5,6 @@ answers as extra vars (AWX adds its own job variables beside them)."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,19 +26,14 @@ SURVEY_ANSWERS = {
 }
 
 
-def private_data_dir(tmp_path, sandbox):
+def private_data_dir(tmp_path, sandbox, installed_collection):
     """project/ as AWX checks it out, the collection installed as AWX installs a project's
     collections (into the job's own directory, on ANSIBLE_COLLECTIONS_PATH), inventory/ and env/."""
     root = tmp_path / "runner"
     shutil.copytree(REPO_ROOT, root / "project", ignore=shutil.ignore_patterns(
         ".venv*", ".collections", ".git", ".ansible", "__pycache__", ".pytest_cache"))
     collections = root / "requirements_collections"
-    galaxy = str(Path(sys.executable).parent / "ansible-galaxy")
-    # outside the checkout: its ansible.cfg would show the collection as installed already
-    subprocess.run([galaxy, "collection", "build", str(REPO_ROOT), "--output-path", str(tmp_path)],
-                   check=True, capture_output=True, cwd=tmp_path)
-    subprocess.run([galaxy, "collection", "install", "--force", str(next(tmp_path.glob("novalite-compute-*.tar.gz"))),
-                    "-p", str(collections)], check=True, capture_output=True, cwd=tmp_path)
+    shutil.copytree(installed_collection["collections"], collections)
     (root / "inventory").mkdir()
     shutil.copy(sandbox.inventory_path, root / "inventory" / "hosts.yml")
     (root / "env").mkdir()
@@ -52,9 +46,9 @@ def private_data_dir(tmp_path, sandbox):
     return root
 
 
-def test_survey_run_creates_the_vm_and_never_shows_the_password(tmp_path, flow_sandbox):
+def test_survey_run_creates_the_vm_and_never_shows_the_password(tmp_path, flow_sandbox, installed_collection):
     sandbox = flow_sandbox
-    data_dir = private_data_dir(tmp_path, sandbox)
+    data_dir = private_data_dir(tmp_path, sandbox, installed_collection)
     try:
         check_survey_run(data_dir, sandbox)
     finally:

@@ -12,9 +12,11 @@ import subprocess
 import pytest
 import yaml
 
-from flow_helpers import (BIN, REPO_ROOT, console_log, fixed_ip, host_facts, host_leftovers, instances_named,
-                          playbook_env, run_playbook)
-from guests import wait_for_console
+from flow_helpers import console_log, fixed_ip, host_leftovers, instances_named
+from guests import pings, wait_for_console
+from sandbox_ansible import BIN, REPO_ROOT, ansible_env, host_facts, run_playbook
+
+CREATE_VM, DELETE_VM = "playbooks/create_vm.yml", "playbooks/delete_vm.yml"
 
 ADMIN_PASSWORD = "Adm1n-pass-never-shown"
 KEY_DATA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnovaliteTestKeyOnly test@novalite"
@@ -38,12 +40,13 @@ def box(flow_sandbox):
 
 
 def nothing_allocated(box):
-    return all(host_leftovers(host)["records"] == [] and host_leftovers(host)["fixed_ips"] == [] for host in box.hosts)
+    leftovers = [host_leftovers(host) for host in box.hosts]
+    return all(held["records"] == [] and held["fixed_ips"] == [] for held in leftovers)
 
 
-def big_image_catalog(tmp_path):
+def big_image_catalog(test_catalog, tmp_path):
     """The test catalog plus an image larger than m1.small's 20 GB root disk (never fetched)."""
-    catalog = yaml.safe_load(open("/var/tmp/novalite-images/catalog.yml"))
+    catalog = yaml.safe_load(test_catalog.read_text())
     huge = dict(catalog["images"][-1], id="0b0a0b0a-0000-4000-8000-000000000001", name="huge-image",
                 size=30 * 1024 ** 3)
     catalog["images"].append(huge)
@@ -59,14 +62,15 @@ def big_image_catalog(tmp_path):
     ({"name": "r", "flavor": "m1.xlarge"}, "No valid host was found"),
 ], ids=["quota", "flavor", "image", "no-host"])
 def test_refused_requests_allocate_nothing(box, extra_vars, cause):
-    run = run_playbook(box, "create_vm.yml", extra_vars, check=False)
+    run = run_playbook(box, CREATE_VM, extra_vars, may_fail=True)
     assert run.rc != 0 and cause in run.output
     assert nothing_allocated(box)
 
 
-def test_image_too_big_for_the_flavor_is_refused(box, tmp_path):
-    run = run_playbook(box, "create_vm.yml", {"name": "big", "flavor": "m1.small", "image": "huge-image",
-                                              "novalite_image_catalog": str(big_image_catalog(tmp_path))}, check=False)
+def test_image_too_big_for_the_flavor_is_refused(box, guest_image, tmp_path):
+    catalog = big_image_catalog(guest_image["catalog.yml"], tmp_path)
+    run = run_playbook(box, CREATE_VM, {"name": "big", "flavor": "m1.small", "image": "huge-image",
+                                        "novalite_image_catalog": str(catalog)}, may_fail=True)
     assert run.rc != 0 and "larger than the 20 GB root disk of flavor m1.small" in run.output
     assert nothing_allocated(box)
 
@@ -74,8 +78,8 @@ def test_image_too_big_for_the_flavor_is_refused(box, tmp_path):
 @pytest.fixture(scope="module")
 def trio(box):
     """Three instances across the two hosts, with a config drive (key, password, user data)."""
-    run = run_playbook(box, "create_vm.yml", {"name": "trio", "count": 3, "key_data": KEY_DATA,
-                                              "admin_password": ADMIN_PASSWORD, "user_data": REACH_SCRIPT})
+    run = run_playbook(box, CREATE_VM, {"name": "trio", "count": 3, "key_data": KEY_DATA,
+                                        "admin_password": ADMIN_PASSWORD, "user_data": REACH_SCRIPT})
     return run, instances_named(box, "trio")
 
 
@@ -90,8 +94,7 @@ def test_three_instances_spread_over_both_hosts_and_are_active(trio):
 def test_each_instance_answers_at_its_address_and_reaches_the_others(box, trio):
     _run, records = trio
     for record in records.values():
-        assert box.host(record["host"]).run(["ping", "-c", "2", "-W", "2", fixed_ip(record)],
-                                            check=False).returncode == 0
+        assert pings(box.host(record["host"]), fixed_ip(record), count=2)
     for record in records.values():
         for other in records.values():
             if other is not record:
@@ -112,7 +115,7 @@ def test_config_drive_reached_the_guest_and_the_password_never_shows(box, trio):
 
 def test_rerun_changes_nothing_and_costs_what_one_instance_costs(box, trio):
     first, _records = trio
-    again = run_playbook(box, "create_vm.yml", {"name": "trio", "count": 3})
+    again = run_playbook(box, CREATE_VM, {"name": "trio", "count": 3})
     assert again.changed == 0, again.output[-3000:]
     # batching: the host with two instances ran the tasks of the host with one; compute1, first in
     # the play, also carries the run-once controller allocation for the whole run
@@ -124,7 +127,7 @@ def test_inventory_plugin_lists_the_instances_with_their_addresses(box, trio, tm
     config = tmp_path / "instances.novalite.yml"
     config.write_text(yaml.safe_dump({"plugin": "novalite.compute.instances"}))
     listed = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(config), "--list"], cwd=REPO_ROOT,
-                            env=playbook_env(box), capture_output=True, text=True, check=True)
+                            env=ansible_env(box), capture_output=True, text=True, check=True)
     inventory = json.loads(listed.stdout, object_hook=trusted)
     hostvars = inventory["_meta"]["hostvars"]
     for name, record in records.items():
@@ -142,21 +145,21 @@ def trusted(value):
 def test_delete_frees_everything_and_a_new_create_reuses_the_addresses(box, trio):
     _run, records = trio
     addresses = sorted(fixed_ip(r) for r in records.values())
-    run_playbook(box, "delete_vm.yml", {"name": "trio"})
+    run_playbook(box, DELETE_VM, {"name": "trio"})
     for host in box.hosts:
         assert host_leftovers(host) == {"records": [], "fixed_ips": [], "domains": [], "filters": [],
                                         "instance_dirs": [], "hosts_lines": []}
         assert "10.1.0." not in host.run(["iptables-save"]).stdout.replace("10.1.0.0/16", "")
-    again = run_playbook(box, "delete_vm.yml", {"name": "trio"})
+    again = run_playbook(box, DELETE_VM, {"name": "trio"})
     assert again.changed == 0 and "nothing to delete" in again.output
 
-    run_playbook(box, "create_vm.yml", {"name": "again", "count": 3, "wait_for": "running"})
+    run_playbook(box, CREATE_VM, {"name": "again", "count": 3, "wait_for": "running"})
     assert sorted(fixed_ip(r) for r in instances_named(box, "again").values()) == addresses
-    run_playbook(box, "delete_vm.yml", {"name": "again"})
+    run_playbook(box, DELETE_VM, {"name": "again"})
 
 
 def test_a_broken_spawn_is_rolled_back_and_names_its_step(box):
-    run = run_playbook(box, "create_vm.yml", {"name": "broken", "spawn_wait_timeout": 1}, check=False)
+    run = run_playbook(box, CREATE_VM, {"name": "broken", "spawn_wait_timeout": 1}, may_fail=True)
     assert run.rc != 0
     assert "failed at step spawn" in run.output
     for host in box.hosts:

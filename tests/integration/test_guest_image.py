@@ -6,20 +6,18 @@ static mode and the tap of a plain qemu guest booted from the built image.
 """
 import json
 import os
-import pathlib
 import re
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(REPO, "sandbox", "guest_image", "build.py")
+from guests import make_config_drive, world_readable_dir
+from sandbox import stop_pids
 
 GUEST_MAC = "fa:16:3e:00:00:02"
 GUEST_IP = "10.1.0.42"
@@ -46,30 +44,14 @@ def in_ns(ns, *cmd):
 def stop(proc):
     """TERM, then KILL; reaps the process so its pid is really gone."""
     if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_pids([proc.pid])
+        proc.wait(timeout=5)
     assert not os.path.exists(f"/proc/{proc.pid}"), f"pid {proc.pid} still exists"
 
 
 @pytest.fixture(scope="module")
-def image_dir():
-    out = os.environ.get("NOVALITE_IMAGE_DIR") or "/var/tmp/novalite-images"
-    started = time.monotonic()
-    subprocess.run([sys.executable, BUILD, "--out", out], check=True)
-    print(f"\nbuild.py took {time.monotonic() - started:.2f}s")
-    return out
-
-
-@pytest.fixture(scope="module")
 def workdir():
-    # Not pytest's tmp_path: that sits under a 0700 directory, and dnsmasq reads
-    # its hosts file after dropping to user dnsmasq (it then answers nobody).
-    path = pathlib.Path(tempfile.mkdtemp(prefix="nlgi-"))
-    path.chmod(0o755)
+    path = world_readable_dir("nlgi-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -112,21 +94,14 @@ def dnsmasq(netns, workdir):
         stop(proc)
 
 
-def make_config_drive(workdir):
-    """A Nova-style config drive ISO (volume config-2) with user data."""
-    latest = workdir / "config-drive" / "openstack" / "latest"
-    latest.mkdir(parents=True)
+def config_drive(workdir):
+    """The guest's config drive ISO: keys, admin password, network data and user data."""
     meta = {"uuid": INSTANCE_UUID, "name": INSTANCE_NAME, "hostname": HOSTNAME,
             "public_keys": {"k": PUBLIC_KEY},
             "keys": [{"name": "k", "type": "ssh", "data": PUBLIC_KEY}],
             "admin_pass": ADMIN_PASS, "launch_index": 0, "availability_zone": "nova"}
-    (latest / "meta_data.json").write_text(json.dumps(meta))
-    (latest / "network_data.json").write_text(json.dumps({"links": [], "networks": []}))
-    (latest / "user_data").write_text(f"#!/bin/sh\necho {USER_DATA_MARKER} $(hostname)\n")
-    iso = workdir / "disk.config"
-    sh("genisoimage", "-o", str(iso), "-ldots", "-allow-lowercase", "-allow-multidot",
-       "-l", "-quiet", "-J", "-r", "-V", "config-2", str(workdir / "config-drive"))
-    return iso
+    return make_config_drive(workdir, json.dumps(meta), user_data=f"#!/bin/sh\necho {USER_DATA_MARKER} $(hostname)\n",
+                             network_data_json=json.dumps({"links": [], "networks": []}))
 
 
 class Guest:
@@ -152,17 +127,16 @@ class Guest:
 
 
 @pytest.fixture(scope="module")
-def guest(image_dir, netns, dnsmasq, workdir):
+def guest(guest_image, netns, dnsmasq, workdir):
     overlay = workdir / "disk.qcow2"
-    sh("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
-       "-b", os.path.join(image_dir, "disk.qcow2"), str(overlay))
-    iso = make_config_drive(workdir)
+    sh("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(guest_image["disk.qcow2"]), str(overlay))
+    iso = config_drive(workdir)
     console, monitor = workdir / "console.log", workdir / "monitor.sock"
     started = time.monotonic()
     proc = subprocess.Popen(in_ns(
         netns, "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "128", "-nographic",
-        "-kernel", os.path.join(image_dir, "vmlinuz"),
-        "-initrd", os.path.join(image_dir, "initrd.img"),
+        "-kernel", str(guest_image["vmlinuz"]),
+        "-initrd", str(guest_image["initrd.img"]),
         "-append", "root=/dev/vda console=ttyS0",
         "-drive", f"file={overlay},if=virtio,format=qcow2",
         "-drive", f"file={iso},if=ide,index=1,media=cdrom,format=raw,readonly=on",

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from guests import libvirt_connection, remove_guest, wait_for_console
-from image_helpers import (IN_OPEN, ImageServer, ModuleRun, OpenWatch, host_tree, instance_domain_xml,
-                           run_module)
+from guests import domain_xml, libvirt_connection, remove_guest, wait_for_console
+from image_helpers import IN_OPEN, ImageServer, OpenWatch, host_tree
+from sandbox_ansible import ModuleRun, run_module
 
 GIB = 1024 ** 3
 IMAGE_SIZE = 32 * 1024 * 1024  # the test image's virtual size (sandbox/guest_image)
@@ -59,12 +59,12 @@ def prepared(sandbox, guest_image):
             "instances": [{"name": name, "image_id": IMAGE_NAME, "root_gb": gb} for name, gb in PREPARED.items()]}
     runs = {"tree_before": host_tree(host, NOVALITE)}
     try:
-        runs["check"] = run_module(sandbox, "compute1", args, check=True, diff=True)
+        runs["check"] = run_module(sandbox, "compute1", "image_cache", args, check=True, diff=True)
         runs["tree_after_check"] = host_tree(host, NOVALITE)
-        runs["real"] = run_module(sandbox, "compute1", args, diff=True)
+        runs["real"] = run_module(sandbox, "compute1", "image_cache", args, diff=True)
         runs["tree_after_real"] = host_tree(host, NOVALITE)
-        runs["check_again"] = run_module(sandbox, "compute1", args, check=True, diff=True)
-        runs["real_again"] = run_module(sandbox, "compute1", args, diff=True)
+        runs["check_again"] = run_module(sandbox, "compute1", "image_cache", args, check=True, diff=True)
+        runs["real_again"] = run_module(sandbox, "compute1", "image_cache", args, diff=True)
         runs["tree_after_again"] = host_tree(host, NOVALITE)
         yield runs
     finally:
@@ -130,8 +130,8 @@ def booted(sandbox, prepared):
     names = ["instance-0000000a", "instance-0000000c"]
     try:
         for name in names:
-            conn.defineXML(instance_domain_xml(name, prepared["real"]["instances"][name])).create()
-        yield {name: host.state_dir / "lib" / "novalite" / "instances" / name / "console.log" for name in names}
+            conn.defineXML(domain_xml(name, prepared["real"]["instances"][name])).create()
+        yield {name: host.instance_dir(name) / "console.log" for name in names}
     finally:
         for name in names:
             remove_guest(conn, name)
@@ -153,32 +153,32 @@ def test_age_off_keeps_used_and_young_bases_and_removes_old_unused_ones(sandbox,
                              {"name": "instance-00000011", "image_id": IMAGE_NAME, "root_gb": 1}]}
     delete = {"instances_path": path, "state": "absent", "cache_cleanup": True, "facts_path": str(facts)}
     try:
-        made = run_module(sandbox, "compute2", prepare)["instances"]["instance-00000010"]
+        made = run_module(sandbox, "compute2", "image_cache", prepare)["instances"]["instance-00000010"]
         facts.write_text(json.dumps({"schema_version": 1, "instances": {"u10": {
             "name": "instance-00000010", "image_ref": made["image_id"], "kernel_id": made["kernel_id"],
             "ramdisk_id": made["ramdisk_id"]}}}))
-        used = run_module(sandbox, "compute2", dict(delete, instances=[{"name": "instance-00000011"}],
-                                                    original_minimum_age=0, resized_minimum_age=0))
+        used = run_module(sandbox, "compute2", "image_cache", dict(
+            delete, instances=[{"name": "instance-00000011"}], original_minimum_age=0, resized_minimum_age=0))
         assert used["changed"] and used["removed_instances"] == [path + "/instance-00000011"]
         assert used["cache_report"]["removed"] == []
         assert [e["reason"] for e in used["cache_report"]["kept"]] == ["in use by instance-00000010"] * 4
         facts.write_text(json.dumps({"schema_version": 1, "instances": {}}))
         gone = dict(delete, instances=[{"name": "instance-00000010"}])
-        young = run_module(sandbox, "compute2", gone)
+        young = run_module(sandbox, "compute2", "image_cache", gone)
         assert young["changed"] and young["cache_report"]["removed"] == []
         reasons = sorted(e["reason"].split(", ")[1] for e in young["cache_report"]["kept"])
         assert reasons == ["younger than 3600 s"] + ["younger than 86400 s"] * 3
         aged = dict(gone, resized_minimum_age=0, original_minimum_age=0)
         before = host_tree(host, path)
-        checked = run_module(sandbox, "compute2", aged, check=True, diff=True)
+        checked = run_module(sandbox, "compute2", "image_cache", aged, check=True, diff=True)
         assert checked["changed"] and len(checked["cache_report"]["removed"]) == 4
         assert checked["diff"]["after"]["base_files"] == [] and len(checked["diff"]["before"]["base_files"]) == 4
         assert host_tree(host, path) == before
-        removed = run_module(sandbox, "compute2", aged)
+        removed = run_module(sandbox, "compute2", "image_cache", aged)
         names = [[e["name"] for e in r["cache_report"]["removed"]] for r in (checked, removed)]
         assert removed["changed"] and names[0] == names[1]
         assert host.run(["ls", "-A", path + "/_base"]).stdout == ""
-        assert run_module(sandbox, "compute2", aged)["changed"] is False
+        assert run_module(sandbox, "compute2", "image_cache", aged)["changed"] is False
     finally:
         host.run(["rm", "-rf", path], check=False)
         facts.unlink(missing_ok=True)
@@ -201,7 +201,7 @@ def test_bad_input_fails_naming_it_and_changes_nothing(sandbox, guest_image, arg
     host = sandbox.host("compute2")
     full = dict({"catalog": str(guest_image["catalog.yml"]), "instances_path": FAULTS_PATH}, **args)
     before = host_tree(host, NOVALITE)
-    result = run_module(sandbox, "compute2", full)
+    result = run_module(sandbox, "compute2", "image_cache", full)
     assert result.get("failed") and message in result["msg"], result
     assert host_tree(host, NOVALITE) == before
 
@@ -232,7 +232,7 @@ def test_interrupted_download_leaves_no_base_and_no_part(sandbox, store):
     server = ImageServer(host, store, mode="truncate")
     try:
         image = disk_record("9a000000-0000-4000-8000-000000000001", server.url("disk.qcow2"), data)
-        result = run_module(sandbox, "compute2", faults_args([image], use_proxy=False))
+        result = run_module(sandbox, "compute2", "image_cache", faults_args([image], use_proxy=False))
         assert len(server.fetches("disk.qcow2")) == 1
     finally:
         server.stop()
@@ -246,7 +246,7 @@ def test_checksum_mismatch_names_expected_and_actual_sums(sandbox, store):
     host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
     image = dict(disk_record("9a000000-0000-4000-8000-000000000002", str(store / "disk.qcow2"), data),
                  checksum="0" * 32)
-    result = run_module(sandbox, "compute2", faults_args([image]))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
     assert result.get("failed") and "expected md5 %s, got %s" % ("0" * 32, md5(data)) in result["msg"], result
     assert (result["expected"], result["actual"]) == ("0" * 32, md5(data))
     assert no_base_left(host) == []
@@ -255,8 +255,8 @@ def test_checksum_mismatch_names_expected_and_actual_sums(sandbox, store):
 def test_unreachable_url_names_the_url_and_the_reason(sandbox, store):
     host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
     url = "http://127.0.0.1:9/disk.qcow2"  # discard port, nothing listens in the namespace
-    result = run_module(sandbox, "compute2", faults_args([disk_record("9a000000-0000-4000-8000-000000000003",
-                                                                      url, data)], use_proxy=False))
+    image = disk_record("9a000000-0000-4000-8000-000000000003", url, data)
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], use_proxy=False))
     assert result.get("failed") and "cannot fetch %s: Connection refused" % url in result["msg"], result
     assert no_base_left(host) == []
 
@@ -284,7 +284,7 @@ def small_disk(sandbox):
 def test_full_disk_while_downloading_fails_cleanly(sandbox, guest_image, small_disk):
     host = sandbox.host("compute2")
     path = small_disk("4m")  # ramdisk and disk fit (bases are sparse); the 14 MB kernel does not
-    result = run_module(sandbox, "compute2", {
+    result = run_module(sandbox, "compute2", "image_cache", {
         "instances_path": path, "catalog": str(guest_image["catalog.yml"]),
         "instances": [{"name": "instance-00000101", "image_id": IMAGE_NAME}]})
     kernel_id = "b6aa0ae4-dadf-5217-b04f-58142460a755"
@@ -300,7 +300,7 @@ def test_full_disk_while_converting_fails_cleanly(sandbox, store, small_disk):
     host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
     path = small_disk("%dk" % (len(data) // 1024 + 64))  # the .part fits, the raw copy beside it does not
     image = disk_record("9a000000-0000-4000-8000-000000000004", str(store / "disk.qcow2"), data)
-    result = run_module(sandbox, "compute2", faults_args([image], instances_path=path))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], instances_path=path))
     assert result.get("failed") and "No space left on device" in result["msg"], result
     assert "qemu-img convert" in result["msg"], result
     left = host_tree(host, path)
@@ -313,7 +313,7 @@ def test_two_runs_at_once_download_the_image_once(sandbox, store):
     server = ImageServer(host, store, mode="slow", delay=delay)
     image = disk_record("9a000000-0000-4000-8000-000000000005", server.url("disk.qcow2"), data)
     try:
-        runs = [ModuleRun(sandbox, "compute2", faults_args([image], name=name, use_proxy=False))
+        runs = [ModuleRun(sandbox, "compute2", "image_cache", faults_args([image], name=name, use_proxy=False))
                 for name in ("instance-00000102", "instance-00000103")]
         results = [run.result() for run in runs]
         fetches = server.fetches("disk.qcow2")
@@ -363,7 +363,7 @@ def test_crafted_backing_file_image_is_refused_without_opening_it(sandbox, store
     for disk_format in ("qcow2", "raw"):  # declared honestly, or passed off as raw
         image = disk_record("9a000000-0000-4000-8000-00000000000%d" % (6 if disk_format == "qcow2" else 7),
                             str(crafted), data, disk_format)
-        result = run_module(sandbox, "compute2", faults_args([image]))
+        result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
         assert result.get("failed") and "names a backing file (%s)" % backing in result["msg"], result
         assert no_base_left(host) == []
     assert [m for m in watch.events() if m & IN_OPEN] == []
@@ -388,6 +388,6 @@ def test_format_other_than_declared_is_refused(sandbox, store):
     raw = store / "plain.img"
     raw.write_bytes(b"\0" * 65536)
     image = disk_record("9a000000-0000-4000-8000-000000000008", str(raw), raw.read_bytes(), "qcow2")
-    result = run_module(sandbox, "compute2", faults_args([image]))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
     assert result.get("failed") and "its header says raw but the catalog declares disk_format qcow2" in result["msg"]
     assert no_base_left(host) == []

@@ -13,10 +13,8 @@ import pytest
 from lxml import etree
 
 from guests import wait_for_console
-from virt_ansible import run_module
-from virt_instances import (
-    domain_names, inactive_xml, local_dir, prepare_instance, remove_instances, remove_nova_filters)
-from virt_network import flat_network
+from sandbox_ansible import run_module
+from virt_instances import domain_names, inactive_xml, prepare_instance
 
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import seed_vif
 
@@ -24,7 +22,7 @@ GUEST = ("instance-00000531", "fa:16:3e:05:00:31", "10.1.0.31")
 BATCH = [("instance-0000053%d" % n, "fa:16:3e:05:00:3%d" % n, "10.1.0.3%d" % n) for n in (2, 3, 4)]
 BROKEN = ("instance-00000539", "fa:16:3e:05:00:39", "10.1.0.39")
 SECOND_NIC = ("fa:16:3e:05:00:3a", "10.1.0.58")
-ALL = [GUEST, BROKEN] + BATCH
+GUESTS = [GUEST, BROKEN] + BATCH  # served by the host fixture (conftest.py)
 BOOT_TIMEOUT = 600
 TRICKY_NAME = "<x>&\"'"
 
@@ -33,18 +31,12 @@ def domain_args(instances, **options):
     return dict({"instances": instances, "wait_timeout": BOOT_TIMEOUT}, **options)
 
 
-@pytest.fixture(scope="module")
-def host(sandbox):
-    compute1 = sandbox.host("compute1")
-    with flat_network(compute1, [(mac, name.replace("instance-", "vm-"), ip) for name, mac, ip in ALL]):
-        try:
-            filters = run_module(sandbox, compute1.name, "nwfilter", {"base_filters": True, "instance_filters": [
-                {"instance_name": name, "mac": mac} for name, mac, _ip in ALL]})
-            assert not filters["failed"], filters.get("msg")
-            yield compute1
-        finally:
-            remove_instances(compute1, [name for name, _mac, _ip in ALL])
-            remove_nova_filters(compute1)
+@pytest.fixture(scope="module", autouse=True)
+def instance_filters(sandbox, host):
+    """The filters the guests' domains reference (the host fixture removes them afterwards)."""
+    filters = run_module(sandbox, host.name, "nwfilter", {"base_filters": True, "instance_filters": [
+        {"instance_name": name, "mac": mac} for name, mac, _ip in GUESTS]})
+    assert not filters["failed"], filters.get("msg")
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +52,14 @@ def test_define_check_real_then_idempotent(sandbox, host, guest_spec):
     assert checked["changed"] and checked["instances"][0]["changes"] == ["define", "write libvirt.xml"]
     assert "<title>&lt;x&gt;&amp;\"'</title>" in checked["diff"][0]["after"]
     assert domain_names(host) == before
-    assert not (local_dir(host, GUEST[0]) / "libvirt.xml").exists()
+    assert not (host.instance_dir(GUEST[0]) / "libvirt.xml").exists()
 
     applied = run_module(sandbox, host.name, "libvirt_domain", args)
     assert applied["changed"] and applied["instances"][0]["state"] == "shutoff"
     if not _cpu_has_hardware_virtualization():
         assert applied["virt_type"] == "qemu" and "vmx/svm" in applied["virt_type_reason"]
     definition = applied["instances"][0]["definition"]
-    assert (local_dir(host, GUEST[0]) / "libvirt.xml").read_text() == definition
+    assert (host.instance_dir(GUEST[0]) / "libvirt.xml").read_text() == definition
     domain = etree.fromstring(inactive_xml(host, GUEST[0]).encode())
     assert domain.findtext("title") == TRICKY_NAME
     assert domain.findtext("uuid") == guest_spec["uuid"]
@@ -132,7 +124,7 @@ def test_boot_wait_shutdown_destroy_and_remove(sandbox, host, guest_spec):
     assert not running["failed"], running.get("msg")
     assert running["instances"][0]["state"] == "running"
     assert running["instances"][0]["addresses"] == [{"mac": mac, "address": ip}]
-    console = local_dir(host, name) / "console.log"
+    console = host.instance_dir(name) / "console.log"
     wait_for_console(console, r"(?m)^lease %s %s\r?$" % (re.escape(ip), mac), timeout=60)
 
     port = run_module(sandbox, host.name, "libvirt_domain", domain_args([guest_spec], state="running",
@@ -154,7 +146,7 @@ def test_boot_wait_shutdown_destroy_and_remove(sandbox, host, guest_spec):
     removal = {"instances": [{"name": name}], "state": "absent", "remove_instance_dir": True}
     removed = run_module(sandbox, host.name, "libvirt_domain", removal)
     assert removed["instances"][0]["changes"] == ["undefine", "remove instance dir"]
-    assert name not in domain_names(host) and not local_dir(host, name).exists()
+    assert name not in domain_names(host) and not host.instance_dir(name).exists()
     assert run_module(sandbox, host.name, "libvirt_domain", removal)["changed"] is False
     print("\nstart to lease seen (one guest, module call included): %.1fs" % lease_seconds)
 
@@ -179,14 +171,14 @@ def test_batch_defines_and_boots_several_guests_in_one_call(sandbox, host, guest
 def test_failed_start_undefines_and_reports_libvirt_and_qemu(sandbox, host, guest_image):
     name, mac, ip = BROKEN
     spec = prepare_instance(host, guest_image, name, mac, ip)
-    with open(local_dir(host, name) / "disk", "wb") as disk:  # not qcow2, as a broken image would be
+    with open(host.instance_dir(name) / "disk", "wb") as disk:  # not qcow2, as a broken image would be
         disk.write(b"\0" * 1048576)
     result = run_module(sandbox, host.name, "libvirt_domain", domain_args([spec], state="running"))
     assert result["failed"] and result["rolled_back"] is True
     assert result["msg"].startswith("starting %s: " % name)
     assert "last lines of the QEMU log" in result["msg"] and "qcow2" in result["msg"]
     assert name not in domain_names(host)
-    assert not (local_dir(host, name) / "libvirt.xml").exists()
+    assert not (host.instance_dir(name) / "libvirt.xml").exists()
 
 
 def _cpu_has_hardware_virtualization():

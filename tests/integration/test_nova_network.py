@@ -12,10 +12,11 @@ import time
 
 import pytest
 
-from guests import boot_guest, libvirt_connection, pings, remove_guest, wait_for_console
-from network_ansible import (
-    SEED_NETWORK, host_facts, host_state, open_dir, recap, run_module, run_playbook, start_playbook,
-    take_network_down)
+from guests import boot_guest, pings, wait_for_console, world_readable_dir
+from network_ansible import PLAYBOOKS, SEED_NETWORK, host_state, take_network_down
+from sandbox import pid_alive
+from sandbox_ansible import PlaybookRun, host_facts, run_module, run_playbook
+from virt_instances import host_libvirt, remove_instances
 
 GUEST_LEASE_TIMEOUT = 300  # TCG guests share two cores with other engineers' runs
 HOSTS_FILE = "/var/lib/novalite/networks/nova-br100.conf"
@@ -41,7 +42,8 @@ def network_down(sandbox):
 @pytest.fixture
 def controller():
     """The controller's ledger directory and a directory for the playbooks' recorded results."""
-    dirs = {"state_dir": open_dir("nl-network-state-"), "results_dir": open_dir("nl-network-results-")}
+    dirs = {"state_dir": world_readable_dir("nl-network-state-"),
+            "results_dir": world_readable_dir("nl-network-results-")}
     yield dirs
     for path in dirs.values():
         shutil.rmtree(path)
@@ -52,38 +54,35 @@ def guests(guest_image):
     booted = []
 
     def boot(host, name, mac):
-        conn = libvirt_connection(host)
-        booted.append((host, conn, name))
-        return boot_guest(conn, host, name, guest_image, mac)
+        booted.append((host, name))
+        with host_libvirt(host) as conn:
+            return boot_guest(conn, host, name, guest_image, mac)
     yield boot
-    for host, conn, name in booted:
-        remove_guest(conn, name)
-        conn.close()
-        shutil.rmtree(host.state_dir / "lib" / "novalite" / "instances" / name, ignore_errors=True)
+    for host, name in booted:
+        remove_instances(host, [name])
 
 
 def allocate(sandbox, controller, requests, check=False):
-    """allocate.yml; returns ({host: recorded results}, playbook stdout)."""
+    """allocate.yml; returns ({host: recorded results}, the PlaybookRun)."""
     extra = {"network": SEED_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
              "results_dir": str(controller["results_dir"])}
-    stdout = run_playbook(sandbox, "allocate.yml", extra, check=check)
+    run = run_playbook(sandbox, PLAYBOOKS / "allocate.yml", extra, check=check)
     results = {path.stem: json.loads(path.read_text()) for path in controller["results_dir"].glob("*.json")}
-    return results, stdout
+    return results, run
 
 
 def ipam_only(sandbox, controller, requests, check=False, release=()):
     extra = {"network": SEED_NETWORK, "requests": requests, "release": list(release),
              "state_dir": str(controller["state_dir"]), "results_dir": str(controller["results_dir"])}
-    run_playbook(sandbox, "ipam_only.yml", extra, check=check)
+    run_playbook(sandbox, PLAYBOOKS / "ipam_only.yml", extra, check=check)
     return json.loads((controller["results_dir"] / "ipam.json").read_text())
 
 
 def dnsmasq_argv(pid):
     """The argv of a live (not zombie) process, or None."""
+    if not pid_alive(pid):
+        return None
     try:
-        with open("/proc/%d/stat" % pid) as stat:
-            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return None
         with open("/proc/%d/cmdline" % pid) as cmdline:
             return cmdline.read().split("\0")[:-1]
     except (FileNotFoundError, ProcessLookupError):
@@ -104,17 +103,17 @@ def test_nova_network_check_real_idempotent_and_the_host_it_leaves(sandbox, netw
     host = sandbox.host("compute1")
     args = {"network": SEED_NETWORK, "host": "compute1", "instances": [instance(10)]}
     untouched = host_state(host)
-    checked = run_module(sandbox, "compute1", args, check=True, diff=True)
+    checked = run_module(sandbox, "compute1", "nova_network", args, check=True, diff=True)
     assert checked["changed"] is True and not checked.get("failed"), checked
     assert {"facts", "bridge", "iptables", "dnsmasq"} <= set(checked["diff"]["after"])
     assert host_state(host) == untouched, "check mode changed the host"
 
-    real = run_module(sandbox, "compute1", args, diff=True)
+    real = run_module(sandbox, "compute1", "nova_network", args, diff=True)
     assert real["changed"] is True and not real.get("failed"), real
     fixed_ip = real["fixed_ips"][0]
     assert (fixed_ip["address"], real["dhcp_server"]) == ("10.1.0.2", "10.1.0.3")  # the seed's values
     for check in (True, False):
-        again = run_module(sandbox, "compute1", args, check=check, diff=True)
+        again = run_module(sandbox, "compute1", "nova_network", args, check=check, diff=True)
         assert again["changed"] is False, again["diff"]
         assert again["fixed_ips"] == real["fixed_ips"] and again["dnsmasq_pid"] == real["dnsmasq_pid"]
 
@@ -172,12 +171,12 @@ BAD_INPUT = [
 
 
 def test_bad_input_fails_naming_the_value_and_changes_nothing(sandbox, network_down):
-    setup = run_module(sandbox, "compute1", {"network": SEED_NETWORK, "instances": [instance(10)]})
+    setup = run_module(sandbox, "compute1", "nova_network", {"network": SEED_NETWORK, "instances": [instance(10)]})
     assert setup["fixed_ips"][0]["address"] == "10.1.0.2", setup
     for name, args, message in BAD_INPUT:
         host = sandbox.host(name)
         before = host_state(host)
-        result = run_module(sandbox, name, args)
+        result = run_module(sandbox, name, "nova_network", args)
         assert result.get("failed") and message in result["msg"], (message, result.get("msg"))
         assert host_state(host) == before, "a failed call changed %s: %s" % (name, message)
 
@@ -206,7 +205,7 @@ def test_ipam_allocate_check_real_idempotent_and_refusals(sandbox, controller, n
 
 def test_guests_get_their_allocated_address_from_their_hosts_dnsmasq(sandbox, controller, guests, network_down):
     requests = [instance(1, "compute1"), instance(2, "compute2")]
-    results, _stdout = allocate(sandbox, controller, requests)
+    results, _run = allocate(sandbox, controller, requests)
     allocations = {a["host"]: a for a in results["compute1"]["ipam"]["allocations"]}
     consoles = {name: guests(sandbox.host(name), "nwtest-%s" % name, allocations[name]["mac"])
                 for name in ("compute1", "compute2")}
@@ -216,56 +215,54 @@ def test_guests_get_their_allocated_address_from_their_hosts_dnsmasq(sandbox, co
         assert lease.groups() == (allocation["address"], allocation["mac"]), name
         assert pings(sandbox.host(name), allocation["address"], count=2), name
 
-    _results, stdout = allocate(sandbox, controller, requests)
-    assert {host: counts["changed"] for host, counts in recap(stdout).items()} == {"compute1": 0, "compute2": 0}
+    _results, again = allocate(sandbox, controller, requests)
+    assert {host: counts["changed"] for host, counts in again.recap.items()} == {"compute1": 0, "compute2": 0}
 
     old_pid = results["compute1"]["net"]["dnsmasq_pid"]
     old_argv = dnsmasq_argv(old_pid)
     os.kill(old_pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while dnsmasq_argv(old_pid) and time.monotonic() < deadline:
+    while dnsmasq_argv(old_pid) is not None and time.monotonic() < deadline:  # [] while it exits
         time.sleep(0.1)
     assert dnsmasq_argv(old_pid) is None
-    restored, stdout = allocate(sandbox, controller, requests)
-    assert recap(stdout)["compute1"]["changed"] == 1 and recap(stdout)["compute2"]["changed"] == 0
+    restored, run = allocate(sandbox, controller, requests)
+    assert run.recap["compute1"]["changed"] == 1 and run.recap["compute2"]["changed"] == 0
     new_pid = restored["compute1"]["net"]["dnsmasq_pid"]
     assert new_pid != old_pid and dnsmasq_argv(new_pid) == old_argv
 
 
 def test_release_then_allocate_reuses_the_address(sandbox, controller, network_down):
-    results, _stdout = allocate(sandbox, controller, [instance(1, "compute1"), instance(2, "compute1")])
+    results, _run = allocate(sandbox, controller, [instance(1, "compute1"), instance(2, "compute1")])
     pid = results["compute1"]["net"]["dnsmasq_pid"]
     assert [a["address"] for a in results["compute1"]["ipam"]["allocations"]] == ["10.1.0.2", "10.1.0.4"]
     release = {"network": SEED_NETWORK, "state": "absent", "instances": [{"instance_uuid": instance(2)["instance_uuid"]}]}
-    released = run_module(sandbox, "compute1", release)
+    released = run_module(sandbox, "compute1", "nova_network", release)
     assert released["changed"] and released["released"] == ["10.1.0.4"] and released["dnsmasq_pid"] == pid
     forgotten = ipam_only(sandbox, controller, [], release=[instance(2)["instance_uuid"]])
     assert forgotten["released"] == ["10.1.0.4"]
     hosts_lines = sandbox.host("compute1").run(["cat", HOSTS_FILE]).stdout.splitlines()
     assert [line.rsplit(",", 1)[1] for line in hosts_lines] == ["10.1.0.2"]
-    again, _stdout = allocate(sandbox, controller, [instance(3, "compute1")])
+    again, _run = allocate(sandbox, controller, [instance(3, "compute1")])
     assert again["compute1"]["ipam"]["allocations"][0]["address"] == "10.1.0.4"
     assert again["compute1"]["net"]["dnsmasq_pid"] == pid, "a hosts change must be a SIGHUP, not a restart"
 
 
 def test_two_playbooks_started_together_never_share_an_address_or_mac(sandbox, controller, network_down):
     batches = [[instance(100 + 10 * run + n, "compute%d" % (1 + n % 2)) for n in range(4)] for run in range(2)]
-    processes = []
+    runs = []
     try:
-        for run, requests in enumerate(batches):
-            results_dir = controller["results_dir"] / ("run%d" % run)
+        for number, requests in enumerate(batches):
+            results_dir = controller["results_dir"] / ("run%d" % number)
             results_dir.mkdir()
             extra = {"network": SEED_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
                      "results_dir": str(results_dir), "settle_seconds": 3}  # both gather before either commits
-            processes.append(start_playbook(sandbox, "allocate.yml", extra))
-        outputs = [process.communicate(timeout=600)[0] for process in processes]
+            runs.append(PlaybookRun(sandbox, PLAYBOOKS / "allocate.yml", extra))
+        finished = [run.finish(timeout=600) for run in runs]
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    for process, output in zip(processes, outputs):
-        assert process.returncode == 0, output[-4000:]
+        for run in runs:
+            run.stop()
+    for run in finished:
+        assert run.rc == 0, run.output[-4000:]
     facts = [host_facts(host) for host in sandbox.hosts]
     fixed_ips = [record for document in facts for record in document["fixed_ips"].values()]
     dhcp_servers = [document["networks"][SEED_NETWORK["uuid"]]["dhcp_server"] for document in facts]
@@ -280,7 +277,7 @@ def test_two_playbooks_started_together_never_share_an_address_or_mac(sandbox, c
 
 
 def test_taking_the_network_down_gives_eth0_back(sandbox, controller, network_down):
-    results, _stdout = allocate(sandbox, controller, [instance(1, "compute1"), instance(2, "compute2")])
+    results, _run = allocate(sandbox, controller, [instance(1, "compute1"), instance(2, "compute2")])
     pids = [results[name]["net"]["dnsmasq_pid"] for name in ("compute1", "compute2")]
     take_network_down(sandbox)
     for host, pid, address, other in zip(sandbox.hosts, pids, ("192.168.96.80", "192.168.96.81"),
@@ -292,5 +289,6 @@ def test_taking_the_network_down_gives_eth0_back(sandbox, controller, network_do
         assert host.run(["ls", "-A", "/var/lib/novalite/networks"]).stdout == ""
         assert host_facts(host)["networks"] == {} and host_facts(host)["fixed_ips"] == {}
         assert pings(host, other)
-        again = run_module(sandbox, host.name, {"network": SEED_NETWORK, "state": "absent", "remove_bridge": True})
+        again = run_module(sandbox, host.name, "nova_network",
+                           {"network": SEED_NETWORK, "state": "absent", "remove_bridge": True})
         assert again["changed"] is False, again

@@ -12,16 +12,15 @@ import time
 import pytest
 
 from guests import wait_for_console
-from virt_ansible import run_module
-from virt_instances import (
-    filter_names, host_libvirt, local_dir, prepare_instance, remove_instances, remove_nova_filters)
-from virt_network import DHCP_SERVER, LISTENER_PORT, HostListener, OutsideClient, flat_network, network_state
+from sandbox_ansible import run_module
+from virt_instances import filter_names, host_libvirt, prepare_instance, remove_instances
+from virt_network import DHCP_SERVER, LISTENER_PORT, HostListener, OutsideClient, network_state
 
 HONEST = ("instance-00000511", "fa:16:3e:05:00:11", "10.1.0.11")
 IP_SPOOFER = ("instance-00000512", "fa:16:3e:05:00:12", "10.1.0.12")
 MAC_SPOOFER = ("instance-00000513", "fa:16:3e:05:00:13", "10.1.0.13")
 WEB = ("instance-00000521", "fa:16:3e:05:00:21", "10.1.0.21")
-GUESTS = (HONEST, IP_SPOOFER, MAC_SPOOFER, WEB)
+GUESTS = (HONEST, IP_SPOOFER, MAC_SPOOFER, WEB)  # served by the host fixture (conftest.py)
 SPOOFED_IP, SPOOFED_MAC = "10.1.0.99", "fa:16:3e:05:00:99"
 BOOT_TIMEOUT = 600  # several TCG guests on a shared 2-core machine
 BLOCKED_WINDOW = 20
@@ -43,18 +42,6 @@ def instance_filter(guest, groups=("default",)):
     return {"instance_name": guest[0], "mac": guest[1], "security_groups": list(groups)}
 
 
-@pytest.fixture(scope="module")
-def host(sandbox):
-    compute1 = sandbox.host("compute1")
-    dhcp_hosts = [(mac, name.replace("instance-", "vm-"), ip) for name, mac, ip in GUESTS]
-    with flat_network(compute1, dhcp_hosts):
-        try:
-            yield compute1
-        finally:
-            remove_instances(compute1, [guest[0] for guest in GUESTS])
-            remove_nova_filters(compute1)
-
-
 def boot(sandbox, host, guest_image, guests_with_data, **wait):
     """Define and start guests in one libvirt_domain call; returns their console logs."""
     specs = [prepare_instance(host, guest_image, name, mac, ip, user_data=data)
@@ -62,7 +49,7 @@ def boot(sandbox, host, guest_image, guests_with_data, **wait):
     args = {"state": "running", "wait_for": "lease", "wait_timeout": BOOT_TIMEOUT, "instances": specs}
     result = run_module(sandbox, host.name, "libvirt_domain", dict(args, **wait))
     assert not result["failed"], result.get("msg")
-    return {name: local_dir(host, name) / "console.log" for (name, _mac, _ip), _data in guests_with_data}
+    return {name: host.instance_dir(name) / "console.log" for (name, _mac, _ip), _data in guests_with_data}
 
 
 def test_filters_check_real_then_idempotent(sandbox, host):

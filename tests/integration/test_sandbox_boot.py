@@ -2,13 +2,14 @@
 host's dnsmasq assigned to its MAC, and reaches a guest on the other host over the flat
 provider network."""
 
+import contextlib
 import json
 
 import pytest
 
-from guests import (boot_guest, libvirt_connection, pings, remove_flat_bridge, remove_guest,
-                    setup_flat_bridge, start_dnsmasq, wait_for_console)
-from sandbox import stop_pids
+from guests import boot_guest, pings, wait_for_console
+from virt_instances import host_libvirt, remove_instances
+from virt_network import flat_network
 
 # host name -> (DHCP-server address on br100, guest address, guest MAC)
 PLAN = {
@@ -28,28 +29,20 @@ echo "unreachable %s"; exit 1
 @pytest.fixture(scope="module")
 def booted(sandbox, guest_image):
     """A guest on each host, each with its host's bridge and dnsmasq; removed afterwards."""
-    started = []
-    try:
+    with contextlib.ExitStack() as cleanup:
         consoles = {}
         for host_name, (dhcp, address, mac) in PLAN.items():
-            host = sandbox.host(host_name)
-            conn = libvirt_connection(host)
-            setup_flat_bridge(host, "br100", dhcp)
-            workdir = host.state_dir / "test-dnsmasq"  # world-readable: dnsmasq drops root
-            started.append((host, conn, start_dnsmasq(host, workdir, dhcp, [(mac, "guest-" + host_name, address)])))
+            host, name = sandbox.host(host_name), "guest-" + host_name
+            cleanup.enter_context(flat_network(host, [(mac, name, address)], dhcp_server=dhcp))
+            cleanup.callback(remove_instances, host, [name])
             other = PLAN["compute2" if host_name == "compute1" else "compute1"][1]
-            consoles[host_name] = boot_guest(
-                conn, host, "guest-" + host_name, guest_image, mac,
-                meta_data_json=json.dumps({"uuid": "00000000-0000-0000-0000-00000000000%s" % host_name[-1],
-                                           "name": "guest-" + host_name, "hostname": "guest-" + host_name}),
-                user_data=REACH_SCRIPT % (other, other, other))
+            with host_libvirt(host) as conn:
+                consoles[host_name] = boot_guest(
+                    conn, host, name, guest_image, mac,
+                    meta_data_json=json.dumps({"uuid": "00000000-0000-0000-0000-00000000000%s" % host_name[-1],
+                                               "name": name, "hostname": name}),
+                    user_data=REACH_SCRIPT % (other, other, other))
         yield consoles
-    finally:
-        for host, conn, dnsmasq_pid in started:
-            remove_guest(conn, "guest-" + host.name)
-            stop_pids([dnsmasq_pid])
-            remove_flat_bridge(host, "br100")
-            conn.close()
 
 
 @pytest.mark.parametrize("host_name", sorted(PLAN))

@@ -17,19 +17,13 @@ from virt_network import BRIDGE, DHCP_SERVER
 
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import seed_vif
 
-INSTANCES_PATH = "/var/lib/novalite/instances"  # as the host sees it
 FLAVOR = {"name": "m1.test", "memory_mb": 256, "vcpus": 1, "root_gb": 0}
-
-
-def local_dir(host, name):
-    """The instance dir as this (root-namespace) process sees it."""
-    return host.state_dir / "lib" / "novalite" / "instances" / name
 
 
 def prepare_instance(host, image, name, mac, address, user_data=None, display_name=None, config_drive=True):
     """Create the instance's files on ``host``; returns its spec for libvirt_domain."""
     uuid = str(uuid_lib.uuid4())
-    directory = local_dir(host, name)
+    directory = host.instance_dir(name)
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image["disk.qcow2"]),
                     str(directory / "disk")], check=True)
@@ -60,7 +54,7 @@ def remove_instances(host, names):
     with host_libvirt(host) as conn:
         for name in names:
             remove_guest(conn, name)
-            shutil.rmtree(local_dir(host, name), ignore_errors=True)
+            shutil.rmtree(host.instance_dir(name), ignore_errors=True)
 
 
 def remove_nova_filters(host):

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from guests import remove_flat_bridge, setup_flat_bridge, start_dnsmasq
-from sandbox import stop_pids
+from guests import remove_flat_bridge, setup_flat_bridge, start_dnsmasq, world_readable_dir
+from sandbox import sh, stop_pids
 
 BRIDGE = "br100"
 DHCP_SERVER = "10.1.0.3"
@@ -63,21 +63,15 @@ except OSError as exc:
 """
 
 
-def world_readable_dir(prefix):
-    """dnsmasq reads its files after dropping to user dnsmasq: not pytest's 0700 tmp_path."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
-
-
 @contextlib.contextmanager
-def flat_network(host, dhcp_hosts):
-    """br100 + dnsmasq serving ``dhcp_hosts`` [(mac, hostname, ip)] on ``host``; all removed after."""
+def flat_network(host, dhcp_hosts, dhcp_server=DHCP_SERVER):
+    """br100 + dnsmasq on ``dhcp_server`` serving ``dhcp_hosts`` [(mac, hostname, ip)] on ``host``;
+    all removed after."""
     workdir = world_readable_dir("nl-virt-dnsmasq-")
-    setup_flat_bridge(host, BRIDGE, DHCP_SERVER)
+    setup_flat_bridge(host, BRIDGE, dhcp_server)
     pid = None
     try:
-        pid = start_dnsmasq(host, workdir, DHCP_SERVER, dhcp_hosts)
+        pid = start_dnsmasq(host, workdir, dhcp_server, dhcp_hosts)
         yield
     finally:
         if pid:
@@ -115,12 +109,8 @@ class HostListener:
         return []
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_pids([self.process.pid])
+        self.process.wait(timeout=10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -131,10 +121,10 @@ class OutsideClient:
         self.host = host
         self.netns = "%s-client%d" % (sandbox.prefix, os.getpid())
         self.forwarding = host.run(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout.strip()
-        _run("ip", "netns", "add", self.netns)
+        sh("ip", "netns", "add", self.netns, capture=True)
         try:
-            _run("ip", "link", "add", "vc0", "netns", self.netns, "type", "veth", "peer", "name", "vcl0",
-                 "netns", host.netns)
+            sh("ip", "link", "add", "vc0", "netns", self.netns, "type", "veth", "peer", "name", "vcl0",
+               "netns", host.netns, capture=True)
             # A bridge takes the lowest MAC of its ports; a random veth MAC below eth0's would change
             # br100's MAC under the guests' ARP caches. fe:... stays above, as libvirt's taps do.
             host.run(["ip", "link", "set", "vcl0", "address", BRIDGE_SAFE_MAC])
@@ -144,7 +134,7 @@ class OutsideClient:
             for args in (["link", "set", "lo", "up"], ["link", "set", "vc0", "up"],
                          ["addr", "add", OUTSIDE_CLIENT + "/24", "dev", "vc0"],
                          ["route", "add", "10.1.0.0/16", "dev", "vc0"]):  # on-link: bridged to the guests
-                _run("ip", "-n", self.netns, *args)
+                sh("ip", "-n", self.netns, *args, capture=True)
         except BaseException:
             self.remove()
             raise
@@ -172,7 +162,3 @@ def network_state(host):
     commands = (["iptables", "-L", "-v", "-n"], ["ebtables", "-t", "nat", "-L", "--Lc"], ["ip", "neigh"],
                 ["ip", "route"], ["ip", "-br", "addr"], ["sysctl", "net.ipv4.ip_forward"])
     return "\n".join("$ %s\n%s" % (" ".join(args), host.run(args, check=False).stdout) for args in commands)
-
-
-def _run(*args):
-    subprocess.run(args, check=True, capture_output=True, text=True)

@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import json
-
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import parse_document
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import check_document, empty_document
 
 FACTS_KEY = "novalite"  # ansible_local.novalite, from /etc/ansible/facts.d/novalite.fact
 
@@ -23,7 +21,7 @@ def documents_from_hostvars(hostvars, hosts):
         local = variables.get("ansible_local")
         if local is None:
             raise NovaliteError("no facts for host %s: gather them first (setup with gather_subset local)" % host)
-        document = local.get(FACTS_KEY)
-        documents[host] = parse_document(json.dumps(document) if document else None,
-                                         origin="ansible_local.%s of %s" % (FACTS_KEY, host))
+        document = local.get(FACTS_KEY)  # already parsed by setup: validate it, do not re-read JSON
+        documents[host] = (check_document(document, origin="ansible_local.%s of %s" % (FACTS_KEY, host))
+                           if document else empty_document())
     return documents

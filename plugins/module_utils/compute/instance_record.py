@@ -10,15 +10,12 @@ reservation_id, metadata (and a few more Nova also kept).
 
 from __future__ import annotations
 
-# nova/compute/vm_states.py and power_state.py
+# nova/compute/vm_states.py and power_state.py (the ones this collection sets or reads)
 BUILDING = "building"
 ACTIVE = "active"
 ERROR = "error"
-STOPPED = "stopped"
 DELETED = "deleted"
-VM_STATES = (BUILDING, ACTIVE, ERROR, STOPPED, DELETED)
-NOSTATE, RUNNING, SHUTDOWN = 0, 1, 4
-POWER_STATES = {"nostate": NOSTATE, "running": RUNNING, "shutdown": SHUTDOWN}
+NOSTATE, RUNNING = 0, 1
 
 RECORD_FIELDS = (
     "uuid", "id", "name", "display_name", "hostname", "project_id", "user_id", "host", "flavor",
@@ -36,6 +33,11 @@ def new_record(**fields):
         raise ValueError("not instance record fields: %s" % ", ".join(sorted(unknown)))
     record.update(fields)
     return record
+
+
+def live_records(records):
+    """The records whose instance still counts (every vm_state but deleted), as Nova's usage did."""
+    return [record for record in records if record.get("vm_state") != DELETED]
 
 
 def records_of(documents):

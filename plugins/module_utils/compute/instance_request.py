@@ -18,7 +18,7 @@ import uuid
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.compute import naming, quotas
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import (
-    BUILDING, DELETED, NOSTATE, new_record)
+    BUILDING, NOSTATE, live_records, new_record)
 
 GIB = 1024 ** 3
 MAX_USER_DATA_BYTES = 65535  # of the base64 text, as Nova's API
@@ -61,9 +61,8 @@ def encode_user_data(user_data):
 def existing_instances(records, project_id, names):
     """{display_name: record} of the project's live instances with one of ``names``."""
     found = {}
-    for record in records:
-        if (record.get("project_id") == project_id and record.get("display_name") in names
-                and record.get("vm_state") != DELETED):
+    for record in live_records(records):
+        if record.get("project_id") == project_id and record.get("display_name") in names:
             found[record["display_name"]] = record
     return found
 
@@ -96,9 +95,9 @@ class InstanceRequest:
         self.target_host = target_host
         self.config_drive = config_drive
         self.injected_files = list(injected_files)
-        self.user_data = encode_user_data(user_data)
+        encode_user_data(user_data)  # size check before anything is allocated; spawn's config drive carries it
         self.display_names = naming.display_names(name, count)
-        self.hostnames = [naming.sanitize_hostname(n) for n in self.display_names]
+        self.hostnames = {n: naming.sanitize_hostname(n) for n in self.display_names}
 
     def check(self, usage, quota_limits, missing_count):
         check_image_fits_flavor(self.image, self.flavor)
@@ -115,7 +114,7 @@ class InstanceRequest:
             record = new_record(
                 uuid=str(new_uuid()), id=instance_id,
                 name=naming.instance_name(instance_id), display_name=display_name,
-                hostname=naming.sanitize_hostname(display_name), project_id=self.project_id,
+                hostname=self.hostnames[display_name], project_id=self.project_id,
                 user_id=self.user_id, flavor=self.flavor, image_ref=self.image.id, image_name=self.image.name,
                 kernel_id=self.image.kernel_id, ramdisk_id=self.image.ramdisk_id,
                 reservation_id=reservation_id, metadata=self.metadata, key_data=self.key_data,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
 
 # Nova's defaults (quota_*); -1 means unlimited.
 DEFAULT_QUOTAS = {
@@ -31,8 +32,8 @@ def effective_quotas(overrides=None):
 def project_usage(instance_records, project_id):
     """instances, cores and ram held by the project's instances (every vm_state but deleted)."""
     usage = {"instances": 0, "cores": 0, "ram": 0}
-    for record in instance_records:
-        if record.get("project_id") == project_id and record.get("vm_state") != "deleted":
+    for record in live_records(instance_records):
+        if record.get("project_id") == project_id:
             usage["instances"] += 1
             usage["cores"] += record["flavor"]["vcpus"]
             usage["ram"] += record["flavor"]["memory_mb"]

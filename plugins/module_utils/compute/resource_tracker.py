@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import DELETED
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
+
+try:
+    import libvirt
+except ImportError:  # compute_node_info reports it before any connection is made
+    libvirt = None
 
 GIB = 1024 ** 3
+NODE_FACT = "novalite_compute_node"  # set by compute_node_info, read by the schedule_instances action
 
 
 def hypervisor_totals(conn):
@@ -28,11 +34,11 @@ def hypervisor_totals(conn):
             "hypervisor_version": conn.getVersion(), "hypervisor_hostname": os.uname().nodename}
 
 
-def has_nwfilter_driver(conn, libvirt_error):
+def has_nwfilter_driver(conn):
     """Whether libvirt can list nwfilters: without the driver, no anti-spoofing."""
     try:
         conn.listNWFilters()
-    except libvirt_error:
+    except libvirt.libvirtError:
         return False
     return True
 
@@ -47,7 +53,7 @@ def disk_totals(path):
 
 def compute_node(totals, local_gb, free_disk_gb, instances, reserved_host_memory_mb=512, reserved_host_disk_mb=0):
     """The compute node record: totals, usage by this host's live instances, and the derived free values."""
-    live = [record for record in instances if record.get("vm_state") != DELETED]
+    live = live_records(instances)
     memory_used = reserved_host_memory_mb + sum(r["flavor"]["memory_mb"] for r in live)
     disk_used = reserved_host_disk_mb / 1024.0 + sum(
         r["flavor"]["root_gb"] + r["flavor"].get("ephemeral_gb", 0) for r in live)

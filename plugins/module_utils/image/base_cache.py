@@ -62,12 +62,10 @@ class BaseCache:
         original = self.ensure_original(image)
         virtual_size = os.stat(original).st_size  # bases are raw: their size is the disk's
         check_fits(image, virtual_size, root_gb)
-        if root_gb == 0 or virtual_size == root_gb * GIB:
-            return original
-        resized = self.layout.base_path(resized_base_name(image.id, root_gb))
-        if not os.path.exists(resized):
-            self._make_resized(original, resized, root_gb * GIB)
-        return resized
+        base = self.layout.base_path(disk_base_name(image, virtual_size, root_gb))
+        if base != original and not os.path.exists(base):
+            self._make_resized(original, base, root_gb * GIB)
+        return base
 
     def _make_resized(self, original, resized, size_bytes):
         temporary = resized + ".resizing"
@@ -82,6 +80,14 @@ class BaseCache:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+
+
+def disk_base_name(image, virtual_size, root_gb):
+    """The base file name of a disk of ``root_gb`` GiB: the original for root_gb 0 or the image's
+    own size, else the resized copy (also when the size is not known yet, i.e. None)."""
+    if root_gb == 0 or virtual_size == root_gb * GIB:
+        return original_base_name(image)
+    return resized_base_name(image.id, root_gb)
 
 
 def check_fits(image, virtual_size, root_gb):

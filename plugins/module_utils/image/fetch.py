@@ -54,5 +54,3 @@ def _rename(source, target):
         fsync_directory(os.path.dirname(target))
     except OSError as exc:
         raise NovaliteError("cannot move %s into place as %s: %s" % (source, target, exc.strerror or exc))
-
-

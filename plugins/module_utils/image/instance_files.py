@@ -14,15 +14,17 @@ import os
 import shutil
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.image.naming import FILE_NAMES
 
 CONSOLE_LOG_MODE = 0o660  # Nova wrote console.log with umask 007
 
 
 def instance_paths(layout, name):
+    """``instance_dir`` and the path of each file of FILE_NAMES, by its key."""
     directory = layout.instance_dir(name)
-    return {"instance_dir": directory, "disk": os.path.join(directory, "disk"),
-            "kernel": os.path.join(directory, "kernel"), "ramdisk": os.path.join(directory, "ramdisk"),
-            "console_log": os.path.join(directory, "console.log")}
+    paths = {"instance_dir": directory}
+    paths.update((key, os.path.join(directory, file_name)) for key, file_name in FILE_NAMES.items())
+    return paths
 
 
 def ensure_directory(path, created):
@@ -40,10 +42,16 @@ def copy_raw(base, target, created):
 
 
 def create_console_log(target, created):
-    def make_empty(temporary):
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONSOLE_LOG_MODE))
-        os.chmod(temporary, CONSOLE_LOG_MODE)  # whatever the umask
-    _create_via_link(target, created, make_empty)
+    _create_via_link(target, created, create_empty_console_log)
+
+
+def create_empty_console_log(path):
+    """A new, empty console.log (an existing file is an error) with exactly CONSOLE_LOG_MODE."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONSOLE_LOG_MODE)
+    try:
+        os.fchmod(fd, CONSOLE_LOG_MODE)  # exactly, whatever the umask
+    finally:
+        os.close(fd)
 
 
 def remove_instance_dir(path):

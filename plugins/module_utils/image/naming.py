@@ -20,6 +20,8 @@ BASE_DIR_NAME = "_base"
 LOCKS_DIR_NAME = "locks"
 LOCK_PREFIX = "nova-"
 RESERVED_NAMES = (BASE_DIR_NAME, LOCKS_DIR_NAME)
+# The files of an instance directory, by the key plans and results use for them.
+FILE_NAMES = {"disk": "disk", "kernel": "kernel", "ramdisk": "ramdisk", "console_log": "console.log"}
 # Files of a download or conversion in progress (or left by a crash); never used as bases.
 TEMPORARY_SUFFIXES = (".part", ".converted", ".resizing")
 

@@ -10,14 +10,11 @@ import os
 import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
-from ansible_collections.novalite.compute.plugins.module_utils.image.base_cache import GIB, check_fits
+from ansible_collections.novalite.compute.plugins.module_utils.image.base_cache import check_fits, disk_base_name
 from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import qcow2_backing_file
 from ansible_collections.novalite.compute.plugins.module_utils.image.in_use import BaseUsers, InstanceImages
 from ansible_collections.novalite.compute.plugins.module_utils.image.instance_files import instance_paths
-from ansible_collections.novalite.compute.plugins.module_utils.image.naming import (
-    original_base_name, resized_base_name)
-
-FILE_NAMES = {"disk": "disk", "kernel": "kernel", "ramdisk": "ramdisk", "console_log": "console.log"}
+from ansible_collections.novalite.compute.plugins.module_utils.image.naming import FILE_NAMES, original_base_name
 
 
 class InstancePlan:
@@ -42,9 +39,7 @@ class InstancePlan:
         size = os.stat(original).st_size if os.path.exists(original) else _raw_size(image)
         if size is not None:
             check_fits(image, size, root_gb)  # refused now, before anything is written
-        if root_gb == 0 or size == root_gb * GIB:
-            return original
-        return layout.base_path(resized_base_name(image.id, root_gb))
+        return layout.base_path(disk_base_name(image, size, root_gb))
 
     def result(self, layout, created):
         request = self.request

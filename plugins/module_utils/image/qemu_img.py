@@ -22,7 +22,6 @@ class ImageInfo:
     def __init__(self, document, path):
         self.path = path
         self.format = document.get("format")
-        self.virtual_size = document.get("virtual-size")
         self.backing_file = document.get("full-backing-filename") or document.get("backing-filename")
         specific = (document.get("format-specific") or {}).get("data") or {}
         self.data_file = specific.get("data-file")

@@ -11,8 +11,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.image.age_off import report as age_off_report
 from ansible_collections.novalite.compute.plugins.module_utils.image.apply import apply_plan
 from ansible_collections.novalite.compute.plugins.module_utils.image.base_cache import BaseCache
-from ansible_collections.novalite.compute.plugins.module_utils.image.naming import classify_base_name, original_base_name
-from ansible_collections.novalite.compute.plugins.module_utils.image.plan import FILE_NAMES, RunPlan
+from ansible_collections.novalite.compute.plugins.module_utils.image.naming import (
+    FILE_NAMES, classify_base_name, original_base_name)
+from ansible_collections.novalite.compute.plugins.module_utils.image.plan import RunPlan
 from ansible_collections.novalite.compute.plugins.module_utils.image.qemu_img import QemuImg
 from ansible_collections.novalite.compute.plugins.module_utils.image.request import RunRequest
 

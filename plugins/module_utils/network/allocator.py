@@ -53,7 +53,8 @@ def allocate(network, usage, requests, dhcp_hosts=(), requested_dhcp=None, rng=N
     wanted = {r.address: r for r in fresh if r.address}
     for address, request in wanted.items():
         _check_free(network, usage, address, "requested for instance %s" % request.instance_uuid)
-    _check_macs_free(usage, fresh)
+    taken_macs = usage.taken_macs()  # {mac: instance uuid}: a scan of every fixed ip, so done once
+    _check_macs_free(taken_macs, fresh)
     hosts = _hosts_in_order(requests, dhcp_hosts)
     dhcp = _known_dhcp_servers(network, usage, hosts, requested_dhcp or {}, wanted)
     claims = _claims(fresh, hosts, dhcp)
@@ -66,7 +67,7 @@ def allocate(network, usage, requests, dhcp_hosts=(), requested_dhcp=None, rng=N
         else:
             wanted[next(addresses)] = key
     result.dhcp_servers = {host: dhcp[host] for host in hosts}
-    _assign(network, usage, requests, existing, wanted, result, rng)
+    _assign(network, taken_macs, requests, existing, wanted, result, rng)
     return result
 
 
@@ -105,13 +106,12 @@ def _check_free(network, usage, address, why):
         raise InvalidInput("address %s %s is already held by %s" % (address, why, holder), value=address)
 
 
-def _check_macs_free(usage, fresh):
+def _check_macs_free(taken_macs, fresh):
     """Nova generated MACs unique per network; a requested one must be as well."""
-    taken = usage.taken_macs()
     for request in fresh:
-        if request.mac in taken:
+        if request.mac in taken_macs:
             raise InvalidInput("mac %s requested for instance %s is already used by instance %s"
-                               % (request.mac, request.instance_uuid, taken[request.mac]), value=request.mac)
+                               % (request.mac, request.instance_uuid, taken_macs[request.mac]), value=request.mac)
 
 
 def _hosts_in_order(requests, dhcp_hosts):
@@ -145,16 +145,19 @@ def _known_dhcp_servers(network, usage, hosts, requested, wanted):
 
 
 def _claims(fresh, hosts, dhcp):
-    """("instance", request) and ("dhcp", host) in the order Nova would have allocated them."""
+    """("instance", request) and ("dhcp", host) in the order Nova would have allocated them.
+
+    ``hosts`` holds every fresh request's host, so a host without a known DHCP server claims one
+    right after its first fresh instance, or (no fresh instance there) at the end.
+    """
     claims, claimed_hosts = [], set(dhcp)
-    needs_dhcp = [h for h in hosts if h not in claimed_hosts]
     for request in fresh:
         if not request.address:
             claims.append(("instance", request))
-        if request.host in needs_dhcp and request.host not in claimed_hosts:
+        if request.host not in claimed_hosts:
             claims.append(("dhcp", request.host))
             claimed_hosts.add(request.host)
-    claims.extend(("dhcp", host) for host in needs_dhcp if host not in claimed_hosts)
+    claims.extend(("dhcp", host) for host in hosts if host not in claimed_hosts)
     return claims
 
 
@@ -168,12 +171,12 @@ def _take(network, usage, also_taken, count):
     return addresses
 
 
-def _assign(network, usage, requests, existing, wanted, result, rng):
+def _assign(network, taken_macs, requests, existing, wanted, result, rng):
     """Fixed ip records in request order, with new MACs and VIF ids for the fresh ones."""
     address_of = {request.instance_uuid: address for address, request in wanted.items()}
     macs_needed = [r for r in requests if existing[r.instance_uuid] is None and not r.mac]
-    taken_macs = set(usage.taken_macs()) | {r.mac for r in requests if r.mac}
-    new_macs = iter(generate_macs(len(macs_needed), taken_macs, rng))
+    avoid = set(taken_macs) | {r.mac for r in requests if r.mac}
+    new_macs = iter(generate_macs(len(macs_needed), avoid, rng))
     for request in requests:
         record = existing[request.instance_uuid]
         if record is None:

@@ -9,6 +9,13 @@ NetworkRecord and the request parsers.
 
 from __future__ import annotations
 
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_FACTS_PATH, DEFAULT_LOCKS_PATH, DEFAULT_NETWORKS_PATH)
+from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (
+    DEFAULT_STATE_DIR, DEFAULT_TTL_SECONDS)
+from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_config import DEFAULT_LEASE_SECONDS
+from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import DEFAULT_DHCP_DOMAIN
+
 NETWORK_OPTIONS = {
     "uuid": {"type": "str", "required": True},
     "label": {"type": "str", "required": True},
@@ -25,7 +32,7 @@ NETWORK_OPTIONS = {
     "project_id": {"type": "str"},
     "vlan": {"type": "int"},
     "reserved": {"type": "list", "elements": "str", "default": []},
-    "dhcp_domain": {"type": "str", "default": "novalocal"},
+    "dhcp_domain": {"type": "str", "default": DEFAULT_DHCP_DOMAIN},
 }
 
 NETWORK = {"type": "dict", "required": True, "options": NETWORK_OPTIONS}
@@ -55,11 +62,11 @@ NOVA_NETWORK_SPEC = {
     "host": {"type": "str"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "remove_bridge": {"type": "bool", "default": False},
-    "networks_path": {"type": "path", "default": "/var/lib/novalite/networks"},
-    "facts_path": {"type": "path", "default": "/etc/ansible/facts.d/novalite.fact"},
-    "locks_path": {"type": "path", "default": "/var/lib/novalite/locks"},
+    "networks_path": {"type": "path", "default": DEFAULT_NETWORKS_PATH},
+    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
+    "locks_path": {"type": "path", "default": DEFAULT_LOCKS_PATH},
     "dnsmasq_config_file": {"type": "str", "default": ""},
-    "dhcp_lease_time": {"type": "int", "default": 120},
+    "dhcp_lease_time": {"type": "int", "default": DEFAULT_LEASE_SECONDS},
 }
 
 IPAM_ALLOCATE_SPEC = {
@@ -67,6 +74,6 @@ IPAM_ALLOCATE_SPEC = {
     "requests": {"type": "list", "elements": "dict", "options": REQUEST_OPTIONS, "default": []},
     "release": {"type": "list", "elements": "str", "default": []},
     "hosts": {"type": "list", "elements": "str"},
-    "state_dir": {"type": "path", "default": "~/.ansible/novalite"},
-    "ledger_ttl": {"type": "int", "default": 3600},
+    "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+    "ledger_ttl": {"type": "int", "default": int(DEFAULT_TTL_SECONDS)},  # the ledger keeps seconds as a float
 }

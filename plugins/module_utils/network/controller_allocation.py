@@ -18,12 +18,13 @@ from __future__ import annotations
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.network import names
 from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import allocate
+from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import INSTANCE_OPTIONS
 from ansible_collections.novalite.compute.plugins.module_utils.network.instance_requests import parse_instance
 from ansible_collections.novalite.compute.plugins.module_utils.network.netaddr_import import require_netaddr
 from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.network_usage import NetworkUsage
 
-INSTANCE_FIELDS = ("instance_uuid", "instance_name", "hostname", "address", "mac", "vif_id")
+INSTANCE_FIELDS = tuple(INSTANCE_OPTIONS)  # by_host entries are nova_network's ``instances`` items
 
 
 def allocate_on_controller(args, documents, ledger, check_mode=False, rng=None):

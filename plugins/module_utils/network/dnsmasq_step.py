@@ -18,10 +18,11 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 
 HOSTS_FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
+KEEP_RUNNING = object()  # ``arguments`` that keep whatever runs now: taken from the step's own probe
 
 
 class DnsmasqStep:
-    """``hosts_text`` None removes the files; ``arguments`` None stops dnsmasq.
+    """``hosts_text`` None removes the files; ``arguments`` None stops dnsmasq, KEEP_RUNNING keeps its flags.
 
     ``start`` False only HUPs a running dnsmasq (a release does not bring a dead one back).
     """
@@ -33,8 +34,10 @@ class DnsmasqStep:
         self.process = process
         self.files = process.files
         self.binary = binary
-        self.hosts_text, self.arguments = hosts_text, arguments
         self.pid, self.running_arguments = process.running()
+        if arguments is KEEP_RUNNING:
+            arguments = self.running_arguments
+        self.hosts_text, self.arguments = hosts_text, arguments
         self.current_text = read_text(self.files.hosts)
         if hosts_text is not None:
             check_readable_path(self.files.directory)
@@ -117,5 +120,3 @@ def _mode(path):
         return stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         return None
-
-

@@ -21,7 +21,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.network.allocator
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_config import (
     DnsmasqFiles, dnsmasq_arguments, hosts_file_text)
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_process import DnsmasqProcess
-from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_step import DnsmasqStep
+from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_step import KEEP_RUNNING, DnsmasqStep
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_request import HostNetworkRequest
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_steps import (
     BridgeStep, ChainsStep, ForwardingStep)
@@ -106,11 +106,9 @@ def plan_release(request, document, tools):
     if not recorded:
         return Plan([], outputs)
     outputs["dhcp_server"] = recorded["dhcp_server"]
-    process = _dnsmasq_process(tools, request)
-    _pid, running_arguments = process.running()
-    dnsmasq = DnsmasqStep(tools.run_command, process, None,
+    dnsmasq = DnsmasqStep(tools.run_command, _dnsmasq_process(tools, request), None,
                           hosts_file_text(network, facts_sections.fixed_ips_of(document, network.uuid)),
-                          running_arguments, start=False)
+                          KEEP_RUNNING, start=False)
     return Plan([dnsmasq], outputs, dnsmasq)
 
 

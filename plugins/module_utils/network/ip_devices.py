@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked, succeeds
+from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 
@@ -96,9 +96,9 @@ class Device:
 
 def probe_device(run_command, name):
     """The device's link, global IPv4 addresses and gateway routes (main table)."""
-    if not name or not succeeds(run_command, ["ip", "link", "show", "dev", name]):
+    link = _link(run_command, name) if name else None
+    if link is None:
         return Device(name)
-    link = _one(run_command, ["ip", "-j", "-d", "link", "show", "dev", name])
     addresses = _one(run_command, ["ip", "-j", "-4", "addr", "show", "dev", name, "scope", "global"])
     routes = _json(run_command, ["ip", "-j", "-4", "route", "show", "dev", name])
     return Device(
@@ -108,8 +108,18 @@ def probe_device(run_command, name):
         routes=[GatewayRoute.from_json(r) for r in routes if r.get("gateway")])
 
 
+def _link(run_command, name):
+    """The link's details, or None when ``ip`` fails: it exits non-zero for a missing device."""
+    args = ["ip", "-j", "-d", "link", "show", "dev", name]
+    rc, out, _err = run_command(args)
+    return _first(_parsed(out, args)) if rc == 0 else None
+
+
 def _json(run_command, args):
-    out = run_checked(run_command, args)
+    return _parsed(run_checked(run_command, args), args)
+
+
+def _parsed(out, args):
     try:
         return json.loads(out) if out.strip() else []
     except ValueError as exc:
@@ -117,5 +127,8 @@ def _json(run_command, args):
 
 
 def _one(run_command, args):
-    entries = _json(run_command, args)
+    return _first(_json(run_command, args))
+
+
+def _first(entries):
     return entries[0] if entries else {}

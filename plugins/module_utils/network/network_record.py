@@ -19,6 +19,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.network.netaddr_i
 FIELDS = ("uuid", "label", "cidr", "gateway", "dhcp_start", "netmask", "broadcast", "dns1", "dns2",
           "bridge", "bridge_interface", "multi_host", "project_id", "vlan", "reserved", "dhcp_domain")
 SMALLEST_PREFIX = 30  # network, gateway, one address to hand out, broadcast
+DEFAULT_DHCP_DOMAIN = "novalocal"  # Nova's dhcp_domain flag
 
 
 class NetworkRecord:
@@ -51,7 +52,7 @@ class NetworkRecord:
             "project_id": names.printable(params.get("project_id"), "network.project_id"),
             "vlan": _vlan(params.get("vlan")),
             "reserved": _reserved(params.get("reserved") or [], network),
-            "dhcp_domain": names.dns_domain(params.get("dhcp_domain") or "novalocal", "network.dhcp_domain"),
+            "dhcp_domain": names.dns_domain(params.get("dhcp_domain") or DEFAULT_DHCP_DOMAIN, "network.dhcp_domain"),
         }
         return cls(**fields)
 
@@ -60,10 +61,6 @@ class NetworkRecord:
 
     def to_facts(self):
         return {name: getattr(self, name) for name in FIELDS}
-
-    def prefixed(self, address):
-        """``address/prefixlen`` on this network, as it goes on the bridge."""
-        return "%s/%d" % (address, self.network.prefixlen)
 
     def why_not_in_pool(self, address):
         """None when ``address`` may be handed out, else why not (for error messages)."""

@@ -10,8 +10,6 @@ in multi_host mode it is an ordinary pool address that the host claimed for itse
 
 from __future__ import annotations
 
-FIXED_IP_FIELDS = ("address", "network_id", "mac", "vif_id", "instance_uuid", "instance_name", "hostname", "host")
-
 
 class NetworkUsage:
     def __init__(self, network):

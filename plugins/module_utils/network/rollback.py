@@ -15,20 +15,17 @@ def apply_or_undo(steps):
     apply. A NovaliteError leaves with ``rolled_back`` (and any ``rollback_failures``) in its details.
     """
     done = []
-    settled = False
     try:
         for step in steps:
             if step.changed:
                 done.append(step)  # before apply: a step that fails half-way is undone too
                 step.apply()
-        settled = True
     except NovaliteError as error:
-        settled = True
         error.details.update(_undo(done))
         raise
-    finally:
-        if not settled:  # a bug, not a NovaliteError: still put the host back
-            _undo(done)
+    except BaseException:  # a bug or an interrupt, not a NovaliteError: still put the host back
+        _undo(done)
+        raise
 
 
 def _undo(done):

@@ -25,7 +25,6 @@ class HostState:
         self.free_disk_gb_on_fs = node.get("free_disk_gb", node["local_gb"] - node["local_gb_used"])
         self.cpu_arch = node.get("cpu_arch", "x86_64")
         self.hypervisor_type = node.get("hypervisor_type", "qemu").lower()
-        self.num_instances = node.get("running_vms", 0)
 
     @property
     def free_ram_mb(self):
@@ -47,7 +46,6 @@ class HostState:
         self.used_vcpus += flavor["vcpus"]
         self.used_disk_gb += disk
         self.free_disk_gb_on_fs -= disk
-        self.num_instances += 1
 
 
 def requested_disk_gb(flavor):

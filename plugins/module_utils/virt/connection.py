@@ -24,10 +24,12 @@ def _silence_default_handler(_context, _error):
 
 
 @contextlib.contextmanager
-def libvirt_connection(uri):
+def libvirt_connection(uri, read_only=False):
+    """A connection to ``uri``, closed on leaving; ``read_only`` for callers that only report."""
     libvirt.registerErrorHandler(_silence_default_handler, None)
+    open_connection = libvirt.openReadOnly if read_only else libvirt.open
     try:
-        conn = libvirt.open(uri)
+        conn = open_connection(uri)
     except libvirt.libvirtError as exc:
         raise LibvirtFailed("cannot connect to libvirt at %s: %s" % (uri, error_text(exc)), uri=uri) from exc
     try:

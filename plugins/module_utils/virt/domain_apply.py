@@ -15,12 +15,11 @@ import os
 import shutil
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.image.instance_files import create_empty_console_log
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import LibvirtFailed, call, libvirt
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import (
     AUTOSTART_OFF, AUTOSTART_ON, DEFINE, DESTROY, REDEFINE, REMOVE_DIR, RESUME, START, SHUTDOWN, UNDEFINE, WRITE_XML)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.qemu_log import qemu_log_tail
-
-CONSOLE_LOG_MODE = 0o660  # Nova creates console.log under umask 007
 
 
 def define_all(conn, plans, rollback):
@@ -41,20 +40,16 @@ def _prepare_instance_dir(plan, rollback):
         rollback.add("remove %s" % spec.instance_dir, lambda: os.rmdir(spec.instance_dir))
     if plan.has(WRITE_XML):
         previous = _read_bytes(spec.libvirt_xml_path)
-        write_atomic(spec.libvirt_xml_path, plan.wanted.to_xml())
+        write_atomic(spec.libvirt_xml_path, plan.wanted_xml)
         rollback.add("restore %s" % spec.libvirt_xml_path, lambda: _restore_file(spec.libvirt_xml_path, previous))
     if not os.path.exists(spec.console_log_path):
-        fd = os.open(spec.console_log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONSOLE_LOG_MODE)
-        try:
-            os.fchmod(fd, CONSOLE_LOG_MODE)  # exactly, whatever the umask
-        finally:
-            os.close(fd)
+        create_empty_console_log(spec.console_log_path)
         rollback.add("remove %s" % spec.console_log_path, lambda: os.unlink(spec.console_log_path))
 
 
 def _define(conn, plan, rollback):
     name = plan.spec.name
-    plan.domain = call("defining %s" % name, conn.defineXML, plan.wanted.to_xml())
+    plan.domain = call("defining %s" % name, conn.defineXML, plan.wanted_xml)
     if plan.current_xml is None:
         domain = plan.domain
         rollback.add("undefine %s" % name, lambda: call("undefining %s" % name, domain.undefine))

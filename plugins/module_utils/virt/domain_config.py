@@ -81,6 +81,3 @@ class GuestConfig(ConfigObject):
                    cmdline=child_text(element, "os/cmdline"), acpi=element.find("features/acpi") is not None,
                    clock_offset=child_attribute(element, "clock", "offset"),
                    devices=parse_devices(element.find("devices")))
-
-    def devices_of(self, device_class):
-        return [device for device in self.devices if isinstance(device, device_class)]

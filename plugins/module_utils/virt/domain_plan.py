@@ -39,6 +39,7 @@ class DomainPlan:
         self.current_xml = None  # libvirt's inactive definition before this run
         self.current = None  # ... parsed into GuestConfig
         self.wanted = None
+        self.wanted_xml = None  # ... formatted once: compared, written to libvirt.xml, defined, reported
         self.power = ABSENT
         self.autostart = False
         self.actions = []
@@ -99,8 +100,13 @@ def _read_current(conn, plan):
     plan.domain = domain
     plan.current_xml = call("reading %s" % spec.name, domain.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE)
     plan.current = GuestConfig.parse_str(plan.current_xml)
-    plan.power = POWER_STATES.get(call("reading the state of %s" % spec.name, domain.state)[0], "nostate")
+    plan.power = power_of(plan)
     plan.autostart = bool(call("reading autostart of %s" % spec.name, domain.autostart))
+
+
+def power_of(plan):
+    """libvirt's power state of the plan's domain, as the module reports it."""
+    return POWER_STATES.get(call("reading the state of %s" % plan.spec.name, plan.domain.state)[0], "nostate")
 
 
 def _check_uuid(conn, spec, domain):
@@ -117,13 +123,13 @@ def _check_uuid(conn, spec, domain):
 def _plan_definition(plan, settings):
     uuid = plan.spec.uuid or (plan.current.uuid if plan.current else None) or str(uuid_lib.uuid4())
     plan.wanted = build_guest(plan.spec, settings, uuid)
-    wanted_xml = plan.wanted.to_xml()
+    plan.wanted_xml = plan.wanted.to_xml()
     if plan.current is None:
         plan.actions.append(DEFINE)
-    elif plan.current.to_xml() != wanted_xml:
+    elif plan.current.to_xml() != plan.wanted_xml:
         plan.actions.append(REDEFINE)
         plan.restart_required = plan.power in ACTIVE_STATES
-    if read_text(plan.spec.libvirt_xml_path) != wanted_xml:
+    if read_text(plan.spec.libvirt_xml_path) != plan.wanted_xml:
         plan.actions.append(WRITE_XML)
 
 
@@ -156,7 +162,7 @@ def plan_diff(plan):
             "before_header": "%s (libvirt definition)" % plan.spec.name,
             "after_header": "%s (wanted definition)" % plan.spec.name,
             "before": plan.current.to_xml() if plan.current is not None else "",
-            "after": plan.wanted.to_xml() if plan.wanted is not None else "",
+            "after": plan.wanted_xml if plan.wanted_xml is not None else "",
         })
     if plan.final_power != plan.power or plan.final_autostart != plan.autostart:
         entries.append({

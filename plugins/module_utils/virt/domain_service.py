@@ -89,7 +89,7 @@ class DomainService:
             start_all(starting, rollback)
             if options["state"] == "running" and options["wait_for"] != "none":
                 watch = GuestWatch(options["wait_for"], options.get("wait_port"))
-                late = wait_for_all(plans, watch, options["wait_timeout"])
+                late = wait_for_all(plans, watch, options["wait_timeout"], new_round=watch.new_round)
                 if late:
                     raise not_up_error(options["wait_for"], options["wait_timeout"], late)
         self._shut_down(plans)
@@ -124,7 +124,7 @@ def _instance_result(plan):
         "state": plan.final_power,
         "autostart": plan.final_autostart,
         "changes": list(plan.actions),
-        "definition": plan.wanted.to_xml() if plan.wanted is not None else None,
+        "definition": plan.wanted_xml,
         "libvirt_xml": plan.spec.libvirt_xml_path if plan.wanted is not None else None,
         "addresses": plan.addresses,
         "restart_required": plan.restart_required,

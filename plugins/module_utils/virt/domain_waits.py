@@ -12,8 +12,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import call
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import ACTIVE_STATES, POWER_STATES
+from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import ACTIVE_STATES, power_of
 from ansible_collections.novalite.compute.plugins.module_utils.virt.guest_network import (
     neighbour_addresses, poke, tcp_port_open)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.qemu_log import qemu_log_tail
@@ -26,19 +25,19 @@ class GuestNotUp(NovaliteError):
     """A guest stopped, or did not come up within the timeout."""
 
 
-def wait_for_all(items, is_done, timeout, clock=time.monotonic, sleep=time.sleep):
-    """Poll ``is_done(item)`` for each item until every one is done; returns those still not done."""
+def wait_for_all(items, is_done, timeout, clock=time.monotonic, sleep=time.sleep, new_round=lambda: None):
+    """Poll ``is_done(item)`` for each item until every one is done; returns those still not done.
+
+    ``new_round()`` runs before each round, so a check can share what it reads among the items of a round.
+    """
     deadline = clock() + timeout
     pending = list(items)
     while True:
+        new_round()
         pending = [item for item in pending if not is_done(item)]
         if not pending or clock() >= deadline:
             return pending
         sleep(POLL_SECONDS)
-
-
-def power_of(plan):
-    return POWER_STATES.get(call("reading the state of %s" % plan.spec.name, plan.domain.state)[0], "nostate")
 
 
 def is_off(plan):
@@ -46,7 +45,10 @@ def is_off(plan):
 
 
 class GuestWatch:
-    """``watch(plan)`` is true once the guest is up in the sense of ``kind``."""
+    """``watch(plan)`` is true once the guest is up in the sense of ``kind``.
+
+    Pass ``watch.new_round`` to wait_for_all: the neighbour table is then read once per poll round.
+    """
 
     def __init__(self, kind, port=None, poke_address=poke, seen_addresses=neighbour_addresses, port_open=tcp_port_open):
         self.kind = kind
@@ -54,6 +56,10 @@ class GuestWatch:
         self.poke_address = poke_address
         self.seen_addresses = seen_addresses
         self.port_open = port_open
+        self._round_neighbours = None
+
+    def new_round(self):
+        self._round_neighbours = None
 
     def __call__(self, plan):
         power = power_of(plan)
@@ -69,8 +75,14 @@ class GuestWatch:
             return self.port_open(access_address(plan), self.port)
         return True
 
+    def _neighbours(self):
+        """The neighbour table, read at the first lease check of a round and shared by the round's guests."""
+        if self._round_neighbours is None:
+            self._round_neighbours = self.seen_addresses()
+        return self._round_neighbours
+
     def _lease_seen(self, plan):
-        seen = self.seen_addresses()
+        seen = self._neighbours()
         plan.addresses = [{"mac": vif.mac, "address": _preferred(seen.get(vif.mac, []), vif.address)}
                           for vif in plan.spec.vifs]
         missing = [vif for vif in plan.spec.vifs if not seen.get(vif.mac)]

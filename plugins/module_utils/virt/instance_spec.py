@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import CONFIG_DRIVE_NAME
+from ansible_collections.novalite.compute.plugins.module_utils.image.naming import FILE_NAMES
 from ansible_collections.novalite.compute.plugins.module_utils.virt.checks import (
     mapping, one_line, reject_duplicates, reject_unknown, sequence, whole_number)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.names import canonical_uuid, safe_name
@@ -54,7 +56,7 @@ class InstanceSpec:
 
     @property
     def console_log_path(self):
-        return self.path("console.log")
+        return self.path(FILE_NAMES["console_log"])
 
 
 def parse_instances(raw_instances, instances_path, with_definition):
@@ -89,7 +91,7 @@ def _parse_definition(spec, fields, what):
     spec.disk_format = fields.get("disk_format") or "qcow2"
     if spec.disk_format not in DISK_FORMATS:
         raise InvalidInput("%s disk_format %r: expected one of %s" % (what, spec.disk_format, ", ".join(DISK_FORMATS)))
-    spec.disk = _existing_file(fields.get("disk") or spec.path("disk"), what + " disk")
+    spec.disk = _existing_file(fields.get("disk") or spec.path(FILE_NAMES["disk"]), what + " disk")
     _parse_boot(spec, fields, what)
     spec.config_drive = _config_drive(spec, fields.get("config_drive"), what)
     spec.vifs = [parse_vif(vif, "%s network_info[%d]" % (what, index))
@@ -98,8 +100,8 @@ def _parse_definition(spec, fields, what):
 
 def _parse_boot(spec, fields, what):
     """Kernel boot for AMI-style images (kernel_id set, or a kernel path given), else disk boot."""
-    kernel = fields.get("kernel") or (spec.path("kernel") if fields.get("kernel_id") else None)
-    ramdisk = fields.get("ramdisk") or (spec.path("ramdisk") if fields.get("ramdisk_id") else None)
+    kernel = fields.get("kernel") or (spec.path(FILE_NAMES["kernel"]) if fields.get("kernel_id") else None)
+    ramdisk = fields.get("ramdisk") or (spec.path(FILE_NAMES["ramdisk"]) if fields.get("ramdisk_id") else None)
     cmdline = fields.get("cmdline")
     if not kernel and (ramdisk or cmdline):
         raise InvalidInput("%s: a ramdisk or cmdline needs a kernel (give kernel or kernel_id)" % what)
@@ -113,7 +115,7 @@ def _config_drive(spec, value, what):
     """A path, or true for Nova's ``<instance dir>/disk.config``; false or empty for none."""
     if value is None or value is False or value == "":
         return None
-    path = spec.path("disk.config") if value is True else value
+    path = spec.path(CONFIG_DRIVE_NAME) if value is True else value
     return _existing_file(path, what + " config_drive")
 
 

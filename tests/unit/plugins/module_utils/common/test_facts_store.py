@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import (
-    SCHEMA_VERSION, FactsStore, empty_document)
+    SCHEMA_VERSION, FactsStore, check_document, empty_document, parse_document)
 
 
 @pytest.fixture
@@ -84,3 +84,40 @@ def test_concurrent_writers_lose_no_update(store):
     assert len(document["fixed_ips"]) == workers * each
     # each writer saw every earlier write: the counts it recorded are all distinct
     assert sorted(v["n"] for v in document["fixed_ips"].values()) == list(range(workers * each))
+
+
+def test_parse_document_of_nothing_is_an_empty_document():
+    assert parse_document(None) == empty_document()
+    assert parse_document("  \n") == empty_document()
+
+
+def test_parse_document_refuses_what_is_not_an_object():
+    with pytest.raises(NovaliteError, match="^facts.json does not hold a JSON object$"):
+        parse_document("[1]", origin="facts.json")
+
+
+def test_check_document_adds_missing_sections_without_touching_the_given_dict():
+    networks = {"n1": {"label": "private"}}
+    given = {"schema_version": SCHEMA_VERSION, "networks": networks}
+    checked = check_document(given, origin="hostvars")
+    assert checked == {"schema_version": SCHEMA_VERSION, "networks": networks, "fixed_ips": {}, "instances": {}}
+    assert given == {"schema_version": SCHEMA_VERSION, "networks": {"n1": {"label": "private"}}}
+    assert networks == {"n1": {"label": "private"}}
+
+
+@pytest.mark.parametrize("document, message", [
+    ("text", "^hostvars does not hold a JSON object$"),
+    ({}, "^hostvars has schema_version None; this novalite.compute understands up to %d$" % SCHEMA_VERSION),
+    ({"schema_version": SCHEMA_VERSION + 1}, "^hostvars has schema_version %d; " % (SCHEMA_VERSION + 1)),
+])
+def test_check_document_refuses_with_the_parse_messages(document, message):
+    with pytest.raises(NovaliteError, match=message):
+        check_document(document, origin="hostvars")
+
+
+def test_transaction_document_shares_nothing_with_before(store):
+    with store.transaction() as tx:
+        tx.document["networks"]["n1"] = {"label": "private", "reserved": []}
+    with store.transaction(write=False) as tx:
+        tx.document["networks"]["n1"]["reserved"].append("10.1.0.9")
+    assert tx.changed and tx.before["networks"]["n1"]["reserved"] == []

@@ -1,5 +1,5 @@
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import (
-    ACTIVE, BUILDING, ERROR, RUNNING, new_record, records_of, transition)
+    ACTIVE, BUILDING, DELETED, ERROR, RUNNING, live_records, new_record, records_of, transition)
 
 WANTED = {"uuid": "u1", "name": "instance-00000001", "flavor": {"vcpus": 1, "memory_mb": 512}, "host": "compute1"}
 
@@ -30,3 +30,9 @@ def test_error_keeps_the_fault():
 def test_records_of_collects_every_host():
     documents = {"c1": {"instances": {"a": new_record(uuid="a")}}, "c2": {"instances": {}}, "c3": None}
     assert [r["uuid"] for r in records_of(documents)] == ["a"]
+
+
+def test_live_records_leave_out_only_deleted_ones():
+    records = [{"uuid": "a", "vm_state": ACTIVE}, {"uuid": "b", "vm_state": DELETED}, {"uuid": "c"},
+               {"uuid": "d", "vm_state": ERROR}]
+    assert [r["uuid"] for r in live_records(records)] == ["a", "c", "d"]

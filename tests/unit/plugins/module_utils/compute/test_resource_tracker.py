@@ -1,5 +1,7 @@
+import libvirt
+
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import (
-    compute_node, disk_totals, hypervisor_totals)
+    compute_node, disk_totals, has_nwfilter_driver, hypervisor_totals)
 
 
 class FakeConnection:
@@ -29,3 +31,18 @@ def test_usage_is_counted_from_live_instance_flavors():
 def test_disk_totals_of_a_path_not_yet_created(tmp_path):
     total, free = disk_totals(str(tmp_path / "not" / "yet"))
     assert total >= free >= 0
+
+
+class NoNWFilterDriver:
+    def listNWFilters(self):
+        raise libvirt.libvirtError("this function is not supported by the connection driver: virConnectListNWFilters")
+
+
+class NWFilterDriver:
+    def listNWFilters(self):
+        return ["nova-base"]
+
+
+def test_nwfilter_driver_is_detected_by_listing_filters():
+    assert has_nwfilter_driver(NWFilterDriver()) is True
+    assert has_nwfilter_driver(NoNWFilterDriver()) is False

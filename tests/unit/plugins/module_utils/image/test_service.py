@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed, InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.image import base_cache, plan
+from ansible_collections.novalite.compute.plugins.module_utils.image import base_cache
 from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import qcow2_backing_file
 from ansible_collections.novalite.compute.plugins.module_utils.image.naming import root_base_name
 from ansible_collections.novalite.compute.plugins.module_utils.image.request import RunRequest
@@ -79,7 +79,6 @@ def test_image_larger_than_root_gb_is_refused_before_anything_is_written(tmp_pat
     assert not os.path.exists(values["instances_path"])
     # qcow2: the virtual size is known once fetched, still before any instance file
     monkeypatch.setattr(base_cache, "GIB", 1024)
-    monkeypatch.setattr(plan, "GIB", 1024)
     values = params(tmp_path, images, [instance("instance-00000002", IMAGE_ID, root_gb=4)])
     with pytest.raises(InvalidInput, match="virtual size of 8192 bytes, larger than root_gb 4"):
         call(values, host)

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed, InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_process import DnsmasqProcess
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_request import HostNetworkRequest
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_service import HostTools, converge
 
@@ -126,6 +127,27 @@ def test_release_removes_the_line_hups_and_frees_the_address(converge_with, fake
     assert converge_with(state="absent", instances=[{"instance_uuid": uuid_of(1)}])["changed"] is False
     reused = converge_with(instances=[{"instance_uuid": uuid_of(7), "hostname": "vm7"}])
     assert reused["fixed_ips"][0]["address"] == "10.1.0.2"
+
+
+def test_release_probes_dnsmasq_once_and_keeps_its_flags(converge_with, fake_host, instances, uuid_of, monkeypatch):
+    first = converge_with(instances=instances)
+    probes, probe = [], DnsmasqProcess.running
+    monkeypatch.setattr(DnsmasqProcess, "running", lambda process: probes.append(process) or probe(process))
+    released = converge_with(state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert len(probes) == 1
+    dnsmasq = released["diff"]["before"]["dnsmasq"], released["diff"]["after"]["dnsmasq"]
+    assert dnsmasq[0]["arguments"] == dnsmasq[1]["arguments"] and dnsmasq[1]["running"]
+    assert released["dnsmasq_pid"] == first["dnsmasq_pid"]
+
+
+def test_release_does_not_bring_a_dead_dnsmasq_back(converge_with, fake_host, instances, uuid_of):
+    first = converge_with(instances=instances)
+    fake_host.kill_dnsmasq(first["dnsmasq_pid"])
+    released = converge_with(state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert released["released"] == ["10.1.0.2"] and released["dnsmasq_pid"] is None
+    assert released["diff"]["after"]["dnsmasq"]["running"] is False
+    assert released["diff"]["after"]["dnsmasq"]["arguments"] is None
+    assert not [c for c in fake_host.commands if c[0].endswith("dnsmasq")][1:]
 
 
 def test_teardown_refuses_while_instances_hold_addresses_then_removes_everything(

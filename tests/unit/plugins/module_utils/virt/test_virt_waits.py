@@ -63,6 +63,19 @@ def test_lease_reports_the_address_actually_seen():
     assert access_address(plan) == "10.1.0.99"
 
 
+def test_lease_reads_the_neighbour_table_once_per_round_for_all_guests():
+    first, second = running_plan(), running_plan()
+    second.spec.vifs = [parse_vif(seed_vif(mac="fa:16:3e:00:00:02", address="10.1.0.5"), "vif")]
+    reads, clock = [], FakeClock()
+    tables = [{}, {"fa:16:3e:47:ef:94": ["10.1.0.4"]},
+              {"fa:16:3e:47:ef:94": ["10.1.0.4"], "fa:16:3e:00:00:02": ["10.1.0.5"]}]
+    watch = GuestWatch("lease", poke_address=lambda address: None,
+                       seen_addresses=lambda: reads.append(len(reads)) or tables[len(reads) - 1])
+    late = wait_for_all([first, second], watch, timeout=5, clock=clock, sleep=clock.sleep, new_round=watch.new_round)
+    assert late == [] and reads == [0, 1, 2]
+    assert second.addresses == [{"mac": "fa:16:3e:00:00:02", "address": "10.1.0.5"}]
+
+
 def test_port_uses_the_fixed_ip_and_the_port():
     plan, tried = running_plan(), []
     watch = GuestWatch("port", port=80, port_open=lambda address, port: tried.append((address, port)) or True)

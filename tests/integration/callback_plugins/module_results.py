@@ -1,8 +1,9 @@
-"""Ansible stdout callback for the virt integration tests: every host's full result as JSON.
+"""Ansible stdout callback for the integration tests: every host's full result as JSON.
 
-The tree callback and the default one leave out ``diff``; the tests assert on it, so this
-callback writes each result as the module returned it to the file named by
-NOVALITE_TEST_RESULTS (see virt_ansible.py).
+The tree callback and the default one leave out ``diff`` below -vvv; the tests assert on it,
+so this callback writes each result as the module returned it to the file named by
+NOVALITE_TEST_RESULTS (see sandbox_ansible.py). It sits in a directory of its own because
+Ansible imports every file of a callback plugin directory.
 """
 
 import json
@@ -14,7 +15,7 @@ from ansible.plugins.callback import CallbackBase
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "stdout"
-    CALLBACK_NAME = "virt_json_callback"
+    CALLBACK_NAME = "module_results"
 
     def __init__(self):
         super().__init__()

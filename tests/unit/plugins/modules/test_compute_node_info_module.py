@@ -1,0 +1,48 @@
+"""The compute_node_info module as Ansible runs it: documentation, the read-only connection, failures."""
+
+import libvirt
+
+from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import NODE_FACT
+from ansible_collections.novalite.compute.plugins.modules import compute_node_info
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.compute.test_resource_tracker import FakeConnection
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import libvirt_error
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import (
+    assert_documented, run_main)
+
+
+class NodeConnection(FakeConnection):
+    """Just what the resource tracker asks of libvirt, on a host without the nwfilter driver."""
+
+    closed = False
+
+    def listNWFilters(self):
+        raise libvirt_error(libvirt.VIR_ERR_NO_SUPPORT, "this function is not supported by the connection driver")
+
+    def close(self):
+        self.closed = True
+
+
+def test_documentation_matches_the_argument_spec():
+    assert_documented(compute_node_info)
+
+
+def test_reports_the_node_over_a_read_only_connection(monkeypatch, tmp_path, capsys):
+    node_conn = NodeConnection()
+    opened = []
+    monkeypatch.setattr(libvirt, "openReadOnly", lambda uri: opened.append(uri) or node_conn)
+    monkeypatch.setattr(libvirt, "open", lambda uri: opened.append("read-write") or node_conn)
+    result = run_main(compute_node_info, {"uri": "test:///default", "instances_path": str(tmp_path),
+                                          "facts_path": str(tmp_path / "novalite.fact")}, capsys)
+    node = result["ansible_facts"][NODE_FACT]
+    assert opened == ["test:///default"] and node_conn.closed and result["changed"] is False
+    assert node["nwfilter_driver"] is False and node["memory_mb"] == 24000 and node["running_vms"] == 0
+
+
+def test_a_failed_connection_names_the_uri(monkeypatch, tmp_path, capsys):
+    def refuse(uri):
+        raise libvirt_error(libvirt.VIR_ERR_NO_CONNECT, "no connection driver available for %s" % uri)
+
+    monkeypatch.setattr(libvirt, "openReadOnly", refuse)
+    result = run_main(compute_node_info, {"uri": "nope:///", "facts_path": str(tmp_path / "novalite.fact")}, capsys)
+    assert result["failed"]
+    assert result["msg"] == "cannot connect to libvirt at nope:///: no connection driver available for nope:///"
