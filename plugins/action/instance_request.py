@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import action_result
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
 from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (
     DEFAULT_STATE_DIR, ReservationLedger)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor

@@ -9,7 +9,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import action_result
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
 from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import ReservationLedger
 from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import IPAM_ALLOCATE_SPEC
 from ansible_collections.novalite.compute.plugins.module_utils.network.controller_allocation import (

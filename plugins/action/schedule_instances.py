@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import action_result
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import NODE_FACT
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filter_scheduler import schedule
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import DEFAULT_RATIOS, HostState

@@ -71,7 +71,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
     DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import (
     NODE_FACT, compute_node, disk_totals, has_nwfilter_driver, hypervisor_totals)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import libvirt, libvirt_connection

@@ -83,7 +83,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_INSTANCES_PATH
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import (
     CONFIG_DRIVE_NAME, find_iso_tool, make_config_drive)
 

@@ -214,7 +214,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
     DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH)
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.image.service import ensure_state
 
 INSTANCE_SPEC = dict(

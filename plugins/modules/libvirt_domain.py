@@ -312,7 +312,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
     DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_service import ensure_domains
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_waits import WAIT_KINDS
 from ansible_collections.novalite.compute.plugins.module_utils.virt.instance_spec import DISK_FORMATS

@@ -195,7 +195,7 @@ filters:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_LIBVIRT_URI
-from ansible_collections.novalite.compute.plugins.module_utils.common.module_runner import run_module
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter_service import ensure_nwfilters
 from ansible_collections.novalite.compute.plugins.module_utils.virt.security_groups import (
     DEFAULT_GROUP, DIRECTIONS, PROTOCOLS)

@@ -17,9 +17,9 @@ import json
 import os
 import time
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.file_lock import exclusive_lock
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock
 
 DEFAULT_STATE_DIR = "~/.ansible/novalite"
 DEFAULT_TTL_SECONDS = 3600.0

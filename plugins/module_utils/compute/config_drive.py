@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 CONFIG_DRIVE_NAME = "disk.config"

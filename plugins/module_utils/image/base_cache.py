@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.file_lock import exclusive_lock
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock
 from ansible_collections.novalite.compute.plugins.module_utils.image.extend import extend_raw
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import BASE_FILE_MODE, fetch_to_raw
 from ansible_collections.novalite.compute.plugins.module_utils.image.naming import original_base_name, resized_base_name

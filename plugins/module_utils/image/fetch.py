@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import fsync_directory, remove_quietly
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import fsync_directory, remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.download import download
 from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import sniff_file

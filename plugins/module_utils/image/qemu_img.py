@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 # Nova's QEMU_IMG_LIMITS: a crafted image must not make qemu-img eat the host.

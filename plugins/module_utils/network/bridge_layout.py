@@ -12,7 +12,7 @@ there from what is, and the same function undoes a failed run or takes the netwo
 
 from __future__ import annotations
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.network.ip_devices import Device, InetAddress
 from ansible_collections.novalite.compute.plugins.module_utils.network.netaddr_import import IPNetwork

@@ -14,8 +14,8 @@ import os
 import signal
 import time
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 STOP_SECONDS = 10.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text, remove_quietly, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text, remove_quietly, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 
 HOSTS_FILE_MODE = 0o644

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
 from ansible_collections.novalite.compute.plugins.module_utils.network import bridge_layout, facts_sections

@@ -9,8 +9,8 @@ and how to ``undo`` that if a later step fails (Nova's remove_path_on_error, for
 
 from __future__ import annotations
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
-from ansible_collections.novalite.compute.plugins.module_utils.common.file_lock import exclusive_lock
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock
 from ansible_collections.novalite.compute.plugins.module_utils.network.bridge_layout import (
     apply_transition, transition)
 from ansible_collections.novalite.compute.plugins.module_utils.network.iptables_chains import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 

@@ -11,7 +11,7 @@ rules in one go and leaves every other chain alone, so a re-run never duplicates
 
 from __future__ import annotations
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 
 
 class OwnedChain:

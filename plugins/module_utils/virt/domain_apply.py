@@ -14,7 +14,7 @@ import errno
 import os
 import shutil
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.image.instance_files import create_empty_console_log
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import LibvirtFailed, call, libvirt
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import (

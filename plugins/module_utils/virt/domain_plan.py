@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import uuid as uuid_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.atomic_file import read_text
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import (
     call, find_domain, find_domain_by_uuid, libvirt)

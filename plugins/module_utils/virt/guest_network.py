@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 
 DISCARD_PORT = 9
 ARP_TABLE = "/proc/net/arp"

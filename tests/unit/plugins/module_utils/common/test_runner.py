@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.commands import run_checked, succeeds
+from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked, succeeds
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed
 
 
