@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / ".collections"))
 import netaddr  # noqa: E402
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError  # noqa: E402
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (  # noqa: E402
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import (  # noqa: E402
     ReservationLedger)
 from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import (  # noqa: E402
     AllocationRequest, allocate)

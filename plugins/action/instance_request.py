@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import (
     DEFAULT_STATE_DIR, ReservationLedger)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import records_of

@@ -8,10 +8,10 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import ReservationLedger
-from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import IPAM_ALLOCATE_SPEC
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
+from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import IPAM_ALLOCATE_SPEC
 from ansible_collections.novalite.compute.plugins.module_utils.network.controller_allocation import (
     allocate_on_controller)
 

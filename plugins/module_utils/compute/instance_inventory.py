@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import FACTS_KEY
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import FACTS_KEY
 
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 

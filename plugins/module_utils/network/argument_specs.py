@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Argument specs shared by nova_network (module) and ipam_allocate (action plugin).
+"""Argument specs of nova_network; the network definition is shared with ipam_allocate (action plugin).
 
 Types and required-ness only; values are validated (with messages naming them) by
 NetworkRecord and the request parsers.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
     DEFAULT_FACTS_PATH, DEFAULT_LOCKS_PATH, DEFAULT_NETWORKS_PATH)
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import (
-    DEFAULT_STATE_DIR, DEFAULT_TTL_SECONDS)
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_config import DEFAULT_LEASE_SECONDS
 from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import DEFAULT_DHCP_DOMAIN
 
@@ -46,15 +44,6 @@ INSTANCE_OPTIONS = {
     "vif_id": {"type": "str"},
 }
 
-REQUEST_OPTIONS = {
-    "instance_uuid": {"type": "str", "required": True},
-    "instance_name": {"type": "str"},
-    "hostname": {"type": "str", "required": True},
-    "host": {"type": "str", "required": True},
-    "address": {"type": "str"},
-    "mac": {"type": "str"},
-}
-
 NOVA_NETWORK_SPEC = {
     "network": NETWORK,
     "instances": {"type": "list", "elements": "dict", "options": INSTANCE_OPTIONS},
@@ -67,13 +56,4 @@ NOVA_NETWORK_SPEC = {
     "locks_path": {"type": "path", "default": DEFAULT_LOCKS_PATH},
     "dnsmasq_config_file": {"type": "str", "default": ""},
     "dhcp_lease_time": {"type": "int", "default": DEFAULT_LEASE_SECONDS},
-}
-
-IPAM_ALLOCATE_SPEC = {
-    "network": NETWORK,
-    "requests": {"type": "list", "elements": "dict", "options": REQUEST_OPTIONS, "default": []},
-    "release": {"type": "list", "elements": "str", "default": []},
-    "hosts": {"type": "list", "elements": "str"},
-    "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
-    "ledger_ttl": {"type": "int", "default": int(DEFAULT_TTL_SECONDS)},  # the ledger keeps seconds as a float
 }

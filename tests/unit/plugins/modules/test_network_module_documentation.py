@@ -2,9 +2,9 @@
 
 import yaml
 
-from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import (
-    IPAM_ALLOCATE_SPEC, NOVA_NETWORK_SPEC)
+from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import NOVA_NETWORK_SPEC
 from ansible_collections.novalite.compute.plugins.modules import ipam_allocate, nova_network
+from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import IPAM_ALLOCATE_SPEC
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import assert_documented
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import empty_document
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import ReservationLedger
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 from ansible_collections.novalite.compute.plugins.module_utils.network import facts_sections
 from ansible_collections.novalite.compute.plugins.module_utils.network.controller_allocation import (
     allocate_on_controller)

@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import empty_document
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_facts import documents_from_hostvars
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 
 FACTS = {"schema_version": 1, "networks": {"n1": {"label": "private", "dhcp_server": "10.1.0.2"}},
          "fixed_ips": {"10.1.0.3": {"instance_uuid": "u1"}}}

@@ -3,7 +3,7 @@ import multiprocessing
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.reservation_ledger import ReservationLedger
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 
 
 class Clock:
