@@ -114,7 +114,8 @@ ansible_facts:
           type: int
           sample: 250
         local_gb_used:
-          description: O(reserved_host_disk_mb) plus the root and ephemeral disks of the host's instances' flavors, in GiB.
+          description:
+            - O(reserved_host_disk_mb) plus the root and ephemeral disks of the flavors of the host's instances, in GiB.
           type: float
           sample: 0
         free_disk_gb:

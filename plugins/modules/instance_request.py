@@ -65,7 +65,8 @@ options:
     type: str
     required: true
   metadata:
-    description: Instance metadata (at most C(metadata_items) pairs; keys of 1 to 255 characters, values of at most 255).
+    description:
+      - Instance metadata (at most C(metadata_items) pairs; keys of 1 to 255 characters, values of at most 255).
     type: dict
     default: {}
   key_data:

@@ -163,8 +163,11 @@ class RemoveDrive:
 
 
 def planned_drives(params):
-    """[(uuid, record, path)] after checking every record: nothing is touched before all pass."""
-    drives = []
+    """[(uuid, record, path)] after checking every record: nothing is touched before all pass.
+
+    A uuid listed twice is one drive (the last record given for it).
+    """
+    drives = {}
     for index, record in enumerate(params["instances"]):
         what = "instances[%d]" % index
         missing = [field for field in REQUIRED_FIELDS if not record.get(field)]
@@ -175,9 +178,8 @@ def planned_drives(params):
         validate.display_name(record["display_name"], what + ".display_name")
         validate.dns_label(record["hostname"], what + ".hostname")
         record = dict(record, uuid=uuid)
-        drives.append((uuid, record, instance_file(params["instances_path"], record["name"], "config_drive")))
-    validate.reject_duplicates([uuid for uuid, _record, _path in drives], "instance uuid")
-    return drives
+        drives[uuid] = (uuid, record, instance_file(params["instances_path"], record["name"], "config_drive"))
+    return list(drives.values())
 
 
 def ensure_config_drives(module):

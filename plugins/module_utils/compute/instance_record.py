@@ -95,7 +95,6 @@ def checked_records(params):
         if vm_state == BUILDING:
             _check_whole_record(record, what)
         wanted.append(record)
-    validate.reject_duplicates([record["uuid"] for record in wanted], "instance uuid")
     return wanted
 
 
@@ -135,4 +134,4 @@ def _store(stored, wanted, params, now):
         if uuid not in stored and vm_state != BUILDING:
             raise InvalidInput("instance %s is not recorded on this host" % uuid)
         stored[uuid] = record_in_state(stored.get(uuid), dict(record, host=params["host"]), vm_state, now,
-                                  network_info=params["network_info"].get(uuid), fault=params["fault"])
+                                       network_info=params["network_info"].get(uuid), fault=params["fault"])

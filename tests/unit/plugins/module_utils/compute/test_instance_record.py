@@ -31,7 +31,8 @@ def test_active_never_goes_back_to_building():
 
 
 def test_error_keeps_the_fault():
-    record = record_in_state(record_in_state(None, WANTED, BUILDING, "t0"), {"uuid": "u1"}, ERROR, "t1", fault="spawn failed")
+    building = record_in_state(None, WANTED, BUILDING, "t0")
+    record = record_in_state(building, {"uuid": "u1"}, ERROR, "t1", fault="spawn failed")
     assert record["vm_state"] == ERROR and record["fault"] == "spawn failed"
 
 
