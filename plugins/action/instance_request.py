@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
-from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import (
-    DEFAULT_STATE_DIR, ReservationLedger)
-from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import records_of
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_request import (
-    InstanceRequest, plan_request)
-from ansible_collections.novalite.compute.plugins.module_utils.compute.quotas import effective_quotas
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import Catalog, load_catalog_file
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, ReservationLedger
+from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
+    InstanceRequest, effective_quotas, find_flavor, plan_request)
 
-INSTANCE_IDS = "instance_ids"
+INSTANCE_IDS = "instance_ids"  # the ledger's kind for instance ids handed out but not yet in any host's facts
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -59,14 +56,8 @@ class ActionModule(ActionBase):
 
 
 def request_instances(args, hostvars, check_mode):
-    catalog = load_catalog_file(args["catalog"]) if args["catalog"] else Catalog(args["images"])
-    image = catalog.find(args["image"])
-    request = InstanceRequest(
-        args["name"], args["count"], find_flavor(args["flavor"], args["flavors"]), image,
-        project_id=args["project_id"], user_id=args["user_id"], metadata=args["metadata"],
-        key_data=args["key_data"], security_groups=args["security_groups"], network=args["network"],
-        availability_zone=args["availability_zone"], target_host=args["target_host"],
-        config_drive=wants_config_drive(args), injected_files=args["injected_files"], user_data=args["user_data"])
+    """Check the whole request, then hand out instance ids under the ledger's lock."""
+    request = checked_request(args)
     all_records = records_of(documents_from_hostvars(hostvars, args["hosts"]))
     with ReservationLedger(args["state_dir"]).session(write=not check_mode) as ledger:
         existing, new = plan_request(request, all_records, ledger.reserved(INSTANCE_IDS).values(),
@@ -79,8 +70,19 @@ def request_instances(args, hostvars, check_mode):
         "created": [r["uuid"] for r in new],
         "existing": [r["uuid"] for r in existing],
         "flavor": request.flavor,
-        "image": image.as_dict(),
+        "image": request.image.as_dict(),
     }
+
+
+def checked_request(args):
+    """The InstanceRequest of ``args``; every field is checked here, before anything is allocated."""
+    catalog = load_catalog_file(args["catalog"]) if args["catalog"] else Catalog(args["images"])
+    return InstanceRequest(
+        args["name"], args["count"], find_flavor(args["flavor"], args["flavors"]), catalog.find(args["image"]),
+        project_id=args["project_id"], user_id=args["user_id"], metadata=args["metadata"],
+        key_data=args["key_data"], security_groups=args["security_groups"], network=args["network"],
+        availability_zone=args["availability_zone"], target_host=args["target_host"],
+        config_drive=wants_config_drive(args), injected_files=args["injected_files"], user_data=args["user_data"])
 
 
 def wants_config_drive(args):

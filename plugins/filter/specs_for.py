@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.compute.module_specs import specs_for
+from ansible_collections.novalite.compute.plugins.plugin_utils.module_specs import specs_for
 
 
 def _specs_for(records, module, **context):

@@ -14,7 +14,9 @@ description:
   - Each instance is a host named by its display name (its C(instance-%08x) name when two share a
     display name), with C(ansible_host) set to its fixed IP.
   - Groups C(novalite_instances), C(compute_<host>), C(flavor_<flavor>), C(image_<image>) and
-    C(project_<project>); I(keyed_groups), I(groups) and I(compose) add more.
+    C(project_<project>); O(keyed_groups), O(groups) and O(compose) add more.
+  - Each host has the variables C(novalite_instance) (the whole instance record), C(novalite_compute_host),
+    C(novalite_fixed_ip), C(novalite_flavor), C(novalite_project_id) and C(novalite_image).
   - The source file must end in C(novalite.yml) or C(novalite.yaml).
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -62,7 +64,7 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.plugins.loader import cache_loader
 
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_inventory import (
+from ansible_collections.novalite.compute.plugins.plugin_utils.instance_inventory import (
     instance_hosts)
 
 

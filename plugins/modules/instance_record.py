@@ -11,17 +11,21 @@ short_description: Keep instance records in a compute host's facts (Nova's insta
 version_added: 0.1.0
 description:
   - Writes a batch of instance records into the C(instances) section of the host's facts document
-    (C(/etc/ansible/facts.d/novalite.fact), read back as C(ansible_local.novalite)), under the facts
-    lock, and moves them through Nova's vm states.
-  - C(building) records the instances on this host (Nova's C(_start_building)); C(active) sets power
-    state running, the network info and C(launched_at) (once); C(error) keeps a fault message;
-    C(absent) removes the records (the delete flow, or a rollback).
+    (O(facts_path), read back by M(ansible.builtin.setup) as C(ansible_local.novalite)), under the
+    facts lock, and moves them through Nova's vm states (C(nova/compute/vm_states.py)).
+  - V(building) records the instances on this host (Nova's C(_start_building)); V(active) sets power
+    state running, the network info and C(launched_at) (once); V(error) keeps a fault message;
+    V(absent) removes the records (the delete flow, or a rollback).
   - An active instance never goes back to building, so re-running a create changes nothing.
+  - Every record is checked before the document is touched (uuid; for V(building) also the
+    instance name and display name, with the rules the request step applies).
 options:
   instances:
     description:
       - Instance records (as from M(novalite.compute.instance_request)); only C(uuid) is needed for
-        I(vm_state=active), C(error) and C(absent).
+        O(vm_state=active), O(vm_state=error) and O(vm_state=absent).
+      - With O(vm_state=building) each record is stored whole and needs at least C(uuid), C(name)
+        (the C(instance-%08x) name) and C(flavor).
     type: list
     elements: dict
     required: true
@@ -31,14 +35,16 @@ options:
     choices: [building, active, error, absent]
     required: true
   host:
-    description: This compute host's name in the inventory, recorded as the instances' C(host).
+    description:
+      - This compute host's name in the inventory, recorded as the instances' C(host).
+      - Required with O(vm_state=building).
     type: str
   network_info:
-    description: Network info (a list of VIFs) per instance uuid, stored with I(vm_state=active).
+    description: Network info (a list of VIFs) per instance uuid, stored with O(vm_state=active).
     type: dict
     default: {}
   fault:
-    description: Why the instances failed, stored with I(vm_state=error).
+    description: Why the instances failed, stored with O(vm_state=error).
     type: str
   facts_path:
     description: The host's facts document.
@@ -66,21 +72,68 @@ EXAMPLES = r"""
 
 RETURN = r"""
 instances:
-  description: The stored records (an empty list for I(vm_state=absent)).
+  description: The stored records of the batch (an empty list for O(vm_state=absent)).
   type: list
   elements: dict
   returned: success
+  sample:
+    - uuid: 8383fb3d-7dcf-4203-b639-14c617b55259
+      name: instance-00000001
+      display_name: web-1
+      host: compute1
+      vm_state: active
+      power_state: 1
+      task_state: null
+      launched_at: "2024-05-01T10:00:00Z"
+  contains:
+    uuid:
+      description: The instance's uuid.
+      type: str
+      sample: 8383fb3d-7dcf-4203-b639-14c617b55259
+    name:
+      description: Its libvirt name, also its directory's name under the instances path.
+      type: str
+      sample: instance-00000001
+    display_name:
+      description: The name the user gave it.
+      type: str
+      sample: web-1
+    host:
+      description: The compute host it is on.
+      type: str
+      sample: compute1
+    vm_state:
+      description: Nova's vm state.
+      type: str
+      sample: active
+    power_state:
+      description: Nova's power state (V(0) no state, V(1) running).
+      type: int
+      sample: 1
+    task_state:
+      description: Nova's task state (V(spawning) while building, null once active or in error).
+      type: str
+      sample: null
+    launched_at:
+      description: When it first became active (UTC).
+      type: str
+      sample: "2024-05-01T10:00:00Z"
+    network_info:
+      description: Its VIFs, as stored with O(vm_state=active).
+      type: list
+      elements: dict
+      sample: []
+    fault:
+      description: Why it failed (with O(vm_state=error) only).
+      type: str
+      sample: "spawn: domain instance-00000001 did not start"
 """
-
-import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_FACTS_PATH
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import transition
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import ensure_records
 
 ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
@@ -90,38 +143,6 @@ ARGUMENT_SPEC = {
     "fault": {"type": "str"},
     "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
 }
-
-
-def validate(params):
-    for index, record in enumerate(params["instances"]):
-        if not record.get("uuid"):
-            raise InvalidInput("instances[%d] has no uuid" % index)
-        if params["vm_state"] == "building" and not (record.get("name") and record.get("flavor")):
-            raise InvalidInput("instances[%d] (%s): a building record needs the whole record (name, flavor, ...)"
-                               % (index, record["uuid"]))
-    if params["vm_state"] == "building" and not params["host"]:
-        raise InvalidInput("host is required with vm_state=building")
-
-
-def ensure_records(module):
-    params = module.params
-    validate(params)
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with FactsStore(params["facts_path"]).transaction(write=not module.check_mode) as facts:
-        stored = facts.document["instances"]
-        for wanted in params["instances"]:
-            uuid = wanted["uuid"]
-            if params["vm_state"] == "absent":
-                stored.pop(uuid, None)
-                continue
-            if uuid not in stored and params["vm_state"] != "building":
-                raise InvalidInput("instance %s is not recorded on this host" % uuid)
-            stored[uuid] = transition(stored.get(uuid), dict(wanted, host=params["host"]), params["vm_state"], now,
-                                      network_info=params["network_info"].get(uuid), fault=params["fault"])
-    uuids = [w["uuid"] for w in params["instances"]]
-    before = {u: facts.before["instances"][u] for u in uuids if u in facts.before["instances"]}
-    after = {u: facts.document["instances"][u] for u in uuids if u in facts.document["instances"]}
-    return {"changed": facts.changed, "instances": list(after.values()), "diff": {"before": before, "after": after}}
 
 
 def main():

@@ -11,23 +11,27 @@ short_description: Check a create request and build the new instance records (No
 version_added: 0.1.0
 description:
   - Runs on the controller (an action plugin); run it once per play, delegated to localhost.
-  - Looks up the flavor and the image, refuses a flavor below the image's C(min_ram) or C(min_disk)
+  - Checks the request as Nova's C(nova/compute/api.py) C(API._validate_and_provision_instance) did.
+    It looks up the flavor and the image, refuses a flavor below the image's C(min_ram) or C(min_disk)
     and an image larger than the flavor's root disk, checks the project's quotas (instances, cores,
     ram, metadata items, injected files) counted from the instance records in every compute host's
     facts, and builds one record per missing instance (uuid, C(instance-%08x) name, reservation id,
-    vm_state building).
+    vm_state V(building)).
+  - The display name must be one line without control characters, of 1 to 255 characters, and must
+    give a hostname (Nova's C(sanitize_hostname)); security group names are checked with the rule the
+    hosts apply. A bad field fails here, before anything is allocated.
   - Instances that already exist (same project and display name) are returned unchanged, so asking
     again for the same name is a no-op.
-  - Instance ids are handed out under a controller lock and remembered in a ledger, so two runs
-    started together never give two instances the same name.
+  - Instance ids are handed out under a controller lock and remembered in a ledger in O(state_dir),
+    so two runs started together never give two instances the same name. Check mode writes no ledger entry.
   - Fails before anything is allocated, naming the cause.
 options:
   name:
-    description: Display name; with I(count) > 1 the instances are C(name-1) ... C(name-N).
+    description: Display name; with O(count) > 1 the instances are C(name-1) ... C(name-N).
     type: str
     required: true
   count:
-    description: How many instances there should be.
+    description: How many instances there should be (at least 1).
     type: int
     default: 1
   flavor:
@@ -36,8 +40,9 @@ options:
     default: m1.tiny
   flavors:
     description:
-      - Flavors to add to (or replace among) Nova's defaults m1.tiny to m1.xlarge, by name.
-      - Each has memory_mb, vcpus, root_gb and optionally ephemeral_gb, swap, rxtx_factor, flavorid, disabled.
+      - Flavors to add to (or replace among) Nova's defaults V(m1.tiny) to V(m1.xlarge), by name.
+      - Each has C(memory_mb), C(vcpus), C(root_gb) and optionally C(ephemeral_gb), C(swap), C(rxtx_factor),
+        C(flavorid), C(is_public), C(disabled), C(vcpu_weight) and C(extra_specs).
     type: dict
     default: {}
   image:
@@ -45,10 +50,10 @@ options:
     type: str
     required: true
   catalog:
-    description: Path on the controller of the image catalog (YAML or JSON). Exclusive with I(images).
+    description: Path on the controller of the image catalog (YAML or JSON). Exclusive with O(images).
     type: path
   images:
-    description: The image catalog as a list of records. Exclusive with I(catalog).
+    description: The image catalog as a list of records. Exclusive with O(catalog).
     type: list
     elements: dict
   project_id:
@@ -60,14 +65,15 @@ options:
     type: str
     required: true
   metadata:
-    description: Instance metadata (at most C(metadata_items) pairs of up to 255 characters).
+    description:
+      - Instance metadata (at most C(metadata_items) pairs; keys of 1 to 255 characters, values of at most 255).
     type: dict
     default: {}
   key_data:
     description: An SSH public key for the guest (placed on the config drive).
     type: str
   user_data:
-    description: User data text; only checked here (size), never returned.
+    description: User data text; only checked here (at most 65535 bytes once base64-encoded), never returned.
     type: str
   admin_password:
     description: Only tells whether a config drive is needed; never stored or returned.
@@ -87,8 +93,9 @@ options:
         type: str
         required: true
   config_drive:
-    description: Whether the instances get a config drive; by default when I(user_data), I(key_data),
-      I(admin_password) or I(injected_files) is given.
+    description:
+      - Whether the instances get a config drive.
+      - By default they get one when O(user_data), O(key_data), O(admin_password) or O(injected_files) is given.
     type: bool
   security_groups:
     description: Security group names.
@@ -106,7 +113,7 @@ options:
     description: Compute host the scheduler must choose.
     type: str
   quotas:
-    description: Project quota limits replacing Nova's defaults (-1 is unlimited).
+    description: Project quota limits replacing Nova's defaults (V(-1) is unlimited).
     type: dict
     default: {}
   hosts:
@@ -142,26 +149,154 @@ EXAMPLES = r"""
 
 RETURN = r"""
 instances:
-  description: Every requested instance, existing ones first, as instance records (host unset for new ones).
+  description:
+    - Every requested instance, existing ones first, as instance records.
+    - New records have vm_state V(building), task_state V(scheduling) and no C(host) yet.
   type: list
   elements: dict
   returned: success
+  sample:
+    - uuid: 8383fb3d-7dcf-4203-b639-14c617b55259
+      id: 1
+      name: instance-00000001
+      display_name: web-1
+      hostname: web-1
+      project_id: demo
+      user_id: admin
+      host: null
+      vm_state: building
+      task_state: scheduling
+      reservation_id: r-3kq0xz7a
+  contains:
+    uuid:
+      description: The instance's uuid.
+      type: str
+      sample: 8383fb3d-7dcf-4203-b639-14c617b55259
+    id:
+      description: Its number, after every id in use or reserved.
+      type: int
+      sample: 1
+    name:
+      description: Its libvirt name, C(instance-%08x) of the id.
+      type: str
+      sample: instance-00000001
+    display_name:
+      description: O(name), or C(name-N) in a batch.
+      type: str
+      sample: web-1
+    hostname:
+      description: The display name as a DNS label (Nova's C(sanitize_hostname)).
+      type: str
+      sample: web-1
+    flavor:
+      description: The flavor, as RV(flavor).
+      type: dict
+      sample: {name: m1.tiny, memory_mb: 512, vcpus: 1, root_gb: 0}
+    image_ref:
+      description: The image's id.
+      type: str
+      sample: 66c50770-21a4-46ce-85ee-392f29b05081
+    kernel_id:
+      description: The image's kernel image id, for AMI-style images.
+      type: str
+      sample: null
+    ramdisk_id:
+      description: The image's ramdisk image id, for AMI-style images.
+      type: str
+      sample: null
+    reservation_id:
+      description: One per request (Nova's C(r-) and eight characters).
+      type: str
+      sample: r-3kq0xz7a
+    host:
+      description: The compute host, null until M(novalite.compute.schedule_instances) chooses one.
+      type: str
+      sample: null
+    vm_state:
+      description: Nova's vm state.
+      type: str
+      sample: building
+    security_groups:
+      description: O(security_groups).
+      type: list
+      elements: str
+      sample: [default]
+    config_drive:
+      description: Whether the instance gets a config drive (see O(config_drive)).
+      type: bool
+      sample: false
 created:
   description: Uuids of the new instance records.
   type: list
   elements: str
   returned: success
+  sample: [8383fb3d-7dcf-4203-b639-14c617b55259]
 existing:
   description: Uuids of the instances that already existed.
   type: list
   elements: str
   returned: success
+  sample: []
 flavor:
-  description: The resolved flavor.
+  description: The resolved flavor, every field completed.
   type: dict
   returned: success
+  sample: {name: m1.tiny, id: 4, flavorid: "1", memory_mb: 512, vcpus: 1, root_gb: 0, ephemeral_gb: 0, swap: 0,
+           rxtx_factor: 1.0, is_public: true, disabled: false, vcpu_weight: null, extra_specs: {}}
+  contains:
+    name:
+      description: The flavor's name.
+      type: str
+      sample: m1.tiny
+    flavorid:
+      description: Its flavorid.
+      type: str
+      sample: "1"
+    memory_mb:
+      description: RAM of each instance.
+      type: int
+      sample: 512
+    vcpus:
+      description: Virtual CPUs of each instance.
+      type: int
+      sample: 1
+    root_gb:
+      description: Root disk size (V(0) keeps the image's own size).
+      type: int
+      sample: 0
+    ephemeral_gb:
+      description: Ephemeral disk size.
+      type: int
+      sample: 0
+    swap:
+      description: Swap size in MB.
+      type: int
+      sample: 0
 image:
   description: The image's catalog record.
   type: dict
   returned: success
+  sample: {id: 66c50770-21a4-46ce-85ee-392f29b05081, name: novalite-test-image, status: active, disk_format: qcow2,
+           container_format: bare, size: 25165824, min_ram: 0, min_disk: 0, properties: {}}
+  contains:
+    id:
+      description: The image's id.
+      type: str
+      sample: 66c50770-21a4-46ce-85ee-392f29b05081
+    name:
+      description: Its name.
+      type: str
+      sample: novalite-test-image
+    disk_format:
+      description: Glance's disk format.
+      type: str
+      sample: qcow2
+    size:
+      description: Its size in bytes.
+      type: int
+      sample: 25165824
+    properties:
+      description: Its properties (C(kernel_id), C(ramdisk_id), C(architecture), C(hypervisor_type), ...).
+      type: dict
+      sample: {}
 """

@@ -11,12 +11,12 @@ short_description: Choose a compute host for each instance (Nova's filter schedu
 version_added: 0.1.0
 description:
   - Runs on the controller (an action plugin); run it once per play, delegated to localhost.
-  - Filters the compute hosts (enabled, target host, availability zone, RAM and vcpus with allocation
-    ratios, disk, image properties), weighs the rest by free RAM and takes the best; every placement
-    is counted before the next, so a batch spreads across hosts.
-  - Reads each host's C(novalite_compute_node) fact (from M(novalite.compute.compute_node_info)) and
-    the host variables C(novalite_compute_enabled) (default true) and C(novalite_availability_zone)
-    (default C(nova)).
+  - As Nova's C(nova/scheduler/filter_scheduler.py), filters the compute hosts (enabled, target host,
+    availability zone, RAM and vcpus with allocation ratios, disk, image properties), weighs the rest by
+    free RAM and takes the best; every placement is counted before the next, so a batch spreads across hosts.
+  - Reads each host's C(ansible_facts.novalite_compute_node) (set by M(novalite.compute.compute_node_facts))
+    and the host variables C(novalite_compute_enabled) (default V(true)) and C(novalite_availability_zone)
+    (default V(nova)).
   - Instances that already have a host keep it.
   - Fails, naming every host and why it was refused, when no host fits.
 options:
@@ -31,7 +31,7 @@ options:
     elements: str
     required: true
   image_properties:
-    description: The image's properties, for the image properties filter (architecture, hypervisor_type).
+    description: The image's properties, for the image properties filter (C(architecture), C(hypervisor_type)).
     type: dict
     default: {}
   ram_allocation_ratio:
@@ -65,17 +65,32 @@ EXAMPLES = r"""
 
 RETURN = r"""
 instances:
-  description: The instance records with C(host) set.
+  description: The instance records of O(instances), in their order, each with C(host) set.
   type: list
   elements: dict
   returned: success
+  sample:
+    - uuid: 8383fb3d-7dcf-4203-b639-14c617b55259
+      name: instance-00000001
+      host: compute1
+  contains:
+    uuid:
+      description: The instance's uuid.
+      type: str
+      sample: 8383fb3d-7dcf-4203-b639-14c617b55259
+    host:
+      description: The compute host chosen now, or the one it already had.
+      type: str
+      sample: compute1
 placements:
   description: Host chosen for each newly placed instance, by uuid.
   type: dict
   returned: success
+  sample: {8383fb3d-7dcf-4203-b639-14c617b55259: compute1}
 hosts_used:
   description: Names of the hosts that have at least one of the instances.
   type: list
   elements: str
   returned: success
+  sample: [compute1, compute2]
 """

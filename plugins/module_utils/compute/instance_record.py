@@ -3,12 +3,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The instance record: the row Nova kept in its ``instances`` table, kept in host facts.
 
-Its fields are the contract in DESIGN.md: uuid, name, display_name, project_id, user_id, host,
-flavor, image_ref, kernel_id, ramdisk_id, vm_state, power_state, launched_at, network_info,
-reservation_id, metadata (and a few more Nova also kept).
+Its fields are RECORD_FIELDS (Nova's ``nova/db/sqlalchemy/models.py`` ``Instance`` columns
+that this collection uses); the request step makes it, the ``instance_record`` module stores
+it in the host's facts document (section ``instances``, by uuid) and moves it through Nova's
+vm states (``nova/compute/vm_states.py``), as ``nova/compute/manager.py`` did around
+``_run_instance`` and ``_shutdown_instance``.
 """
 
 from __future__ import annotations
+
+import datetime
+
+from ansible_collections.novalite.compute.plugins.module_utils.common import validate
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 
 # nova/compute/vm_states.py and power_state.py (the ones this collection sets or reads)
 BUILDING = "building"
@@ -16,6 +25,8 @@ ACTIVE = "active"
 ERROR = "error"
 DELETED = "deleted"
 NOSTATE, RUNNING = 0, 1
+VM_STATES = (BUILDING, ACTIVE, ERROR)
+ABSENT = "absent"  # the instance_record module's state for "no record"
 
 RECORD_FIELDS = (
     "uuid", "id", "name", "display_name", "hostname", "project_id", "user_id", "host", "flavor",
@@ -46,7 +57,7 @@ def records_of(documents):
             for record in ((document or {}).get("instances") or {}).values()]
 
 
-def transition(stored, wanted, vm_state, now, network_info=None, fault=None):
+def record_in_state(stored, wanted, vm_state, now, network_info=None, fault=None):
     """The record to keep after moving ``wanted`` (over ``stored``, if any) to ``vm_state``.
 
     A record never goes back from active to building, so re-running a create changes nothing;
@@ -66,3 +77,61 @@ def transition(stored, wanted, vm_state, now, network_info=None, fault=None):
     elif vm_state == ERROR:
         record.update(task_state=None, fault=fault)
     return record
+
+
+# --- the instance_record module --------------------------------------------------------------
+
+def checked_records(params):
+    """The batch with canonical uuids, after checking every record; nothing is touched before."""
+    vm_state = params["vm_state"]
+    if vm_state == BUILDING and not params["host"]:
+        raise InvalidInput("host is required with vm_state=building")
+    wanted = []
+    for index, record in enumerate(params["instances"]):
+        what = "instances[%d]" % index
+        if not record.get("uuid"):
+            raise InvalidInput("%s has no uuid" % what)
+        record = dict(record, uuid=validate.uuid(record["uuid"], what + ".uuid"))
+        if vm_state == BUILDING:
+            _check_whole_record(record, what)
+        wanted.append(record)
+    return wanted
+
+
+def _check_whole_record(record, what):
+    """A building record is stored as it is: it must be whole and its names usable on this host."""
+    if not (record.get("name") and record.get("flavor")):
+        raise InvalidInput("%s (%s): a building record needs the whole record (name, flavor, ...)"
+                           % (what, record["uuid"]))
+    validate.instance_name(record["name"], what + ".name")
+    if record.get("display_name") is not None:
+        validate.display_name(record["display_name"], what + ".display_name")
+
+
+def ensure_records(module):
+    """Move the batch to ``vm_state`` (or remove it) in the facts document, under its lock."""
+    params = module.params
+    wanted = checked_records(params)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with undo_on_failure() as rollback:
+        # one atomic replace of the facts document: it is written whole or not at all
+        with rollback.step("write instance records to %s" % params["facts_path"]):
+            with FactsStore(params["facts_path"]).transaction(write=not module.check_mode) as facts:
+                _store(facts.document["instances"], wanted, params, now)
+    uuids = [record["uuid"] for record in wanted]
+    before = {u: facts.before["instances"][u] for u in uuids if u in facts.before["instances"]}
+    after = {u: facts.document["instances"][u] for u in uuids if u in facts.document["instances"]}
+    return {"changed": facts.changed, "instances": list(after.values()), "diff": {"before": before, "after": after}}
+
+
+def _store(stored, wanted, params, now):
+    vm_state = params["vm_state"]
+    for record in wanted:
+        uuid = record["uuid"]
+        if vm_state == ABSENT:
+            stored.pop(uuid, None)
+            continue
+        if uuid not in stored and vm_state != BUILDING:
+            raise InvalidInput("instance %s is not recorded on this host" % uuid)
+        stored[uuid] = record_in_state(stored.get(uuid), dict(record, host=params["host"]), vm_state, now,
+                                       network_info=params["network_info"].get(uuid), fault=params["fault"])

@@ -1,26 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Nova's resource tracker: the compute node record the scheduler filters on.
+"""Nova's resource tracker (``nova/compute/resource_tracker.py``): the compute node record the
+scheduler filters on, and the ``compute_node_facts`` module's work.
 
-Totals come from the hypervisor (libvirt's node info) and the file system of instances_path;
-usage is counted from the instance records on this host (their flavors), as Nova counted it,
-not from what the guests happen to use now.
+Totals come from the hypervisor (libvirt's node info, as ``LibvirtDriver.get_available_resource``)
+and the file system of instances_path; usage is counted from the instance records on this host
+(their flavors), as Nova's ``_update_usage_from_instances`` counted it, not from what the guests
+happen to use now.
 """
 
 from __future__ import annotations
 
 import os
 
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
+from ansible.module_utils.basic import missing_required_lib
 
-try:
-    import libvirt
-except ImportError:  # compute_node_info reports it before any connection is made
-    libvirt = None
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
+from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import libvirt, libvirt_connection
 
 GIB = 1024 ** 3
-NODE_FACT = "novalite_compute_node"  # set by compute_node_info, read by the schedule_instances action
+# set by compute_node_facts (ansible_facts.novalite_compute_node), read by the schedule_instances action
+NODE_FACT = "novalite_compute_node"
 
 
 def hypervisor_totals(conn):
@@ -64,3 +67,24 @@ def compute_node(totals, local_gb, free_disk_gb, instances, reserved_host_memory
         local_gb=local_gb, local_gb_used=disk_used, free_disk_gb=free_disk_gb,
         running_vms=len(live), instances=sorted(r["uuid"] for r in live))
     return node
+
+
+def hypervisor_report(uri):
+    """The hypervisor's totals and whether it has an nwfilter driver, over a read-only connection."""
+    with libvirt_connection(uri, read_only=True) as conn:
+        totals = hypervisor_totals(conn)
+        totals["nwfilter_driver"] = has_nwfilter_driver(conn)
+    return totals
+
+
+def compute_node_facts(module):
+    """The compute_node_facts result: this host's compute node record as the fact NODE_FACT."""
+    if libvirt is None:
+        raise NovaliteError(missing_required_lib("libvirt-python (python3-libvirt)"))
+    params = module.params
+    totals = hypervisor_report(params["uri"])
+    local_gb, free_disk_gb = disk_totals(params["instances_path"])
+    instances = FactsStore(params["facts_path"]).load()["instances"].values()
+    node = compute_node(totals, local_gb, free_disk_gb, instances,
+                        params["reserved_host_memory_mb"], params["reserved_host_disk_mb"])
+    return {"changed": False, "ansible_facts": {NODE_FACT: node}}

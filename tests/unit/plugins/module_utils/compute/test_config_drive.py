@@ -1,13 +1,19 @@
+import errno
 import json
+import os
+import shutil
 import subprocess
+from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import (
+    CommandFailed, InvalidInput, NovaliteError)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import (
-    make_config_drive, meta_data, network_data, write_tree)
+    ensure_config_drives, make_config_drive, meta_data, network_data, write_tree)
 
-RECORD = {"uuid": "8383fb3d-7dcf-4203-b639-14c617b55259", "display_name": "test", "hostname": "test",
+RECORD = {"uuid": "8383fb3d-7dcf-4203-b639-14c617b55259", "name": "instance-00000001", "display_name": "test",
+          "hostname": "test",
           "metadata": {"role": "web"}, "key_data": "ssh-ed25519 AAAA test",
           "network_info": [{"id": "99a3c937-1a0f-48f7-8015-166d7644e9a0", "address": "fa:16:3e:5a:f4:23",
                             "network": {"id": "e011b388-163b-4080-a083-bb63ebed7f6a", "subnets": [
@@ -57,4 +63,68 @@ def test_failed_tool_leaves_nothing(tmp_path):
     target = tmp_path / "disk.config"
     with pytest.raises(CommandFailed):
         make_config_drive(lambda args, **kw: (1, "", "boom"), "genisoimage", str(target), RECORD, "p")
+    assert list(tmp_path.iterdir()) == []
+
+
+def batch_module(tmp_path, instances, state="present", run_command=real_run):
+    params = {"instances": instances, "instances_path": str(tmp_path), "state": state, "user_data": "x",
+              "admin_password": None, "injected_files": []}
+    return SimpleNamespace(params=params, check_mode=False, run_command=run_command,
+                           get_bin_path=shutil.which)
+
+
+def instance(number, **fields):
+    return dict(RECORD, **dict({"uuid": "00000000-0000-4000-8000-%012d" % number, "name": "instance-%08x" % number,
+                                "config_drive": True}, **fields))
+
+
+def test_a_batch_builds_each_drive_in_its_instance_dir_and_a_rerun_changes_nothing(tmp_path):
+    instances = [instance(1), instance(2)]
+    assert ensure_config_drives(batch_module(tmp_path, instances))["changed"] is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instance-00000001", "instance-00000002"]
+    assert (tmp_path / "instance-00000002" / "disk.config").stat().st_size > 0
+    assert ensure_config_drives(batch_module(tmp_path, instances))["changed"] is False
+
+
+def test_a_failed_build_removes_the_drives_and_directories_this_call_made(tmp_path):
+    kept = tmp_path / "instance-00000001"
+    kept.mkdir()  # made by the image step before: stays, without a drive
+
+    def fail_second(args, **kwargs):
+        return (1, "", "boom") if "instance-00000002" in args[2] else real_run(args, **kwargs)
+
+    with pytest.raises(NovaliteError) as caught:
+        ensure_config_drives(batch_module(tmp_path, [instance(1), instance(2)], run_command=fail_second))
+    assert caught.value.details["failed_step"].startswith("build config drive %s" % (tmp_path / "instance-00000002"))
+    assert len(caught.value.details["rolled_back"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["instance-00000001"] and list(kept.iterdir()) == []
+
+
+def test_a_failed_removal_puts_back_the_drives_already_removed(monkeypatch, tmp_path):
+    instances = [instance(1), instance(2)]
+    ensure_config_drives(batch_module(tmp_path, instances))
+    real_rename = os.rename
+
+    def refuse_second(source, target):
+        if "instance-00000002" in source:
+            raise PermissionError(errno.EACCES, "Permission denied", source)
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", refuse_second)
+    with pytest.raises(NovaliteError, match="^remove config drive .*instance-00000002/disk.config: Permission denied"):
+        ensure_config_drives(batch_module(tmp_path, instances, state="absent"))
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path / "instance-00000001")) == ["disk.config"]
+    assert sorted(os.listdir(tmp_path / "instance-00000002")) == ["disk.config"]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"name": "../escape"}, r"instances\[1\].name '../escape'"),
+    ({"uuid": "not-a-uuid"}, r"instances\[1\].uuid 'not-a-uuid': expected a UUID"),
+    ({"display_name": "two\nlines"}, r"instances\[1\].display_name .*one line"),
+    ({"hostname": "no_underscores"}, r"instances\[1\].hostname .*DNS label"),
+], ids=["name", "uuid", "display name", "hostname"])
+def test_bad_records_are_refused_before_anything_is_written(tmp_path, fields, message):
+    with pytest.raises(InvalidInput, match=message):
+        ensure_config_drives(batch_module(tmp_path, [instance(1), instance(2, **fields)]))
     assert list(tmp_path.iterdir()) == []

@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instance records turned into the batch entries each per-host module takes.
+"""Instance records turned into the batch entries each per-host module takes (filter ``specs_for``).
 
 The roles hand a host's instance records to every step; each module wants its own slice of
-them. Keeping the mappings here (not in Jinja) keeps them readable and tested.
+them. Keeping the mappings here (not in Jinja) keeps them readable and tested. Runs on the
+controller only, when a role's task arguments are templated.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_inventory import (
+from ansible_collections.novalite.compute.plugins.plugin_utils.instance_inventory import (
     fixed_ip, group_name, instance_hosts)
 
 VIF = {"network": {"subnets": [{"ips": [{"address": "10.1.0.2"}]}]}}

@@ -1,8 +1,8 @@
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
-from ansible_collections.novalite.compute.plugins.module_utils.compute.module_specs import specs_for
+from ansible_collections.novalite.compute.plugins.plugin_utils.request import find_flavor
+from ansible_collections.novalite.compute.plugins.plugin_utils.module_specs import specs_for
 
 RECORD = {"uuid": "u1", "name": "instance-0000000a", "display_name": "test", "hostname": "test", "host": "c1",
           "flavor": find_flavor("m1.small"), "image_ref": "img", "kernel_id": "k", "ramdisk_id": None,

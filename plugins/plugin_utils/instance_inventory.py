@@ -17,7 +17,7 @@ def group_name(prefix, value):
 
 
 def fixed_ip(record):
-    """The first fixed IP of the first VIF (network_info in the seed's shape), or None."""
+    """The first fixed IP of the first VIF of the record's network_info (Nova's model), or None."""
     for vif in record.get("network_info") or []:
         for subnet in vif.get("network", {}).get("subnets", []):
             for ip in subnet.get("ips", []):

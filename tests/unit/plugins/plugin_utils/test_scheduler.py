@@ -1,8 +1,11 @@
+"""plugin_utils/scheduler.py: host states from hostvars, the filters, the RAM weigher, placements."""
+
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filter_scheduler import NoValidHost, schedule
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.plugin_utils.request import find_flavor
+from ansible_collections.novalite.compute.plugins.plugin_utils.scheduler import (
+    HostState, NoValidHost, host_states, place_instances, schedule)
 
 TINY = find_flavor("m1.tiny")
 LARGE = find_flavor("m1.large")
@@ -75,3 +78,29 @@ def test_image_properties_filter():
     assert schedule([req("a", image_properties={"architecture": "x86_64"})], state) == {"a": "compute2"}
     with pytest.raises(NoValidHost, match="hypervisor xen"):
         schedule([req("b", image_properties={"hypervisor_type": "xen"})], state)
+
+
+def test_a_host_without_the_compute_node_fact_is_named():
+    with pytest.raises(NovaliteError, match="host compute1 has no novalite_compute_node fact"):
+        host_states({"compute1": {}}, ["compute1"], {})
+
+
+def test_the_compute_node_fact_is_read_from_ansible_facts_only():
+    """A top-level variable of that name (a set_fact, an inventory variable) is not the host's fact."""
+    with pytest.raises(NovaliteError, match="compute_node_facts"):
+        host_states({"compute1": {"novalite_compute_node": node()}}, ["compute1"], {})
+    [state] = host_states({"compute1": {"ansible_facts": {"novalite_compute_node": node()},
+                                        "novalite_availability_zone": "az2", "novalite_compute_enabled": False}},
+                          ["compute1"], {"ram": 2.0})
+    assert (state.name, state.availability_zone, state.enabled, state.ratios["ram"]) == ("compute1", "az2", False, 2.0)
+
+
+def test_placed_instances_keep_their_host_and_the_others_get_one():
+    hostvars = {name: {"ansible_facts": {"novalite_compute_node": node(used_mb=used)}}
+                for name, used in (("compute1", 2048), ("compute2", 512))}
+    instances = [{"uuid": "a", "name": "instance-00000001", "flavor": TINY, "host": "compute1"},
+                 {"uuid": "b", "name": "instance-00000002", "flavor": TINY}]
+    result = place_instances(instances, hostvars, ["compute1", "compute2"], {}, {})
+    assert result["placements"] == {"b": "compute2"} and result["changed"] is False
+    assert [r["host"] for r in result["instances"]] == ["compute1", "compute2"]
+    assert result["hosts_used"] == ["compute1", "compute2"]

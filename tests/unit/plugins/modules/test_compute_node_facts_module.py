@@ -1,9 +1,10 @@
-"""The compute_node_info module as Ansible runs it: documentation, the read-only connection, failures."""
+"""The compute_node_facts module as Ansible runs it: documentation, the read-only connection, failures."""
 
 import libvirt
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute import resource_tracker
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import NODE_FACT
-from ansible_collections.novalite.compute.plugins.modules import compute_node_info
+from ansible_collections.novalite.compute.plugins.modules import compute_node_facts
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.compute.test_resource_tracker import FakeConnection
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import libvirt_error
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import (
@@ -23,7 +24,7 @@ class NodeConnection(FakeConnection):
 
 
 def test_documentation_matches_the_argument_spec():
-    assert_documented(compute_node_info)
+    assert_documented(compute_node_facts)
 
 
 def test_reports_the_node_over_a_read_only_connection(monkeypatch, tmp_path, capsys):
@@ -31,11 +32,18 @@ def test_reports_the_node_over_a_read_only_connection(monkeypatch, tmp_path, cap
     opened = []
     monkeypatch.setattr(libvirt, "openReadOnly", lambda uri: opened.append(uri) or node_conn)
     monkeypatch.setattr(libvirt, "open", lambda uri: opened.append("read-write") or node_conn)
-    result = run_main(compute_node_info, {"uri": "test:///default", "instances_path": str(tmp_path),
+    result = run_main(compute_node_facts, {"uri": "test:///default", "instances_path": str(tmp_path),
                                           "facts_path": str(tmp_path / "novalite.fact")}, capsys)
     node = result["ansible_facts"][NODE_FACT]
     assert opened == ["test:///default"] and node_conn.closed and result["changed"] is False
     assert node["nwfilter_driver"] is False and node["memory_mb"] == 24000 and node["running_vms"] == 0
+    assert set(result) - {"invocation"} == {"changed", "ansible_facts"}  # nothing else: a facts module
+
+
+def test_without_libvirt_python_it_says_what_to_install(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(resource_tracker, "libvirt", None)
+    result = run_main(compute_node_facts, {"facts_path": str(tmp_path / "novalite.fact")}, capsys)
+    assert result["failed"] and "libvirt-python (python3-libvirt)" in result["msg"]
 
 
 def test_a_failed_connection_names_the_uri(monkeypatch, tmp_path, capsys):
@@ -43,6 +51,6 @@ def test_a_failed_connection_names_the_uri(monkeypatch, tmp_path, capsys):
         raise libvirt_error(libvirt.VIR_ERR_NO_CONNECT, "no connection driver available for %s" % uri)
 
     monkeypatch.setattr(libvirt, "openReadOnly", refuse)
-    result = run_main(compute_node_info, {"uri": "nope:///", "facts_path": str(tmp_path / "novalite.fact")}, capsys)
+    result = run_main(compute_node_facts, {"uri": "nope:///", "facts_path": str(tmp_path / "novalite.fact")}, capsys)
     assert result["failed"]
     assert result["msg"] == "cannot connect to libvirt at nope:///: no connection driver available for nope:///"
