@@ -9,7 +9,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import qu
 from ansible_collections.novalite.compute.plugins.module_utils.compute.flavors import find_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_request import (
     FlavorTooSmall, ImageTooLarge, InstanceRequest, encode_user_data, plan_request)
-from ansible_collections.novalite.compute.plugins.module_utils.image.image_record import ImageRecord
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import ImageRecord
 
 KERNEL = "b6aa0ae4-dadf-5217-b04f-58142460a755"
 RAMDISK = "685b3b11-472e-5ec5-8ef4-c945454fac3f"
