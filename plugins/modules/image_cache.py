@@ -241,7 +241,7 @@ instances:
         disk:
           description: The base the disk is backed by (the original, or a resized copy C(<sha1>_<root_gb>)).
           type: str
-          sample: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+          sample: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
         kernel:
           description: The cached kernel.
           type: str
@@ -267,7 +267,7 @@ instances:
       ramdisk_id: f5e3addd-0d74-5e6a-91ae-c225bbc3e0f6
       root_gb: 0
       base_files:
-        disk: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+        disk: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
         kernel: /var/lib/novalite/instances/_base/0ef8e9e7-4c68-5189-a840-817fea6291fe
         ramdisk: /var/lib/novalite/instances/_base/f5e3addd-0d74-5e6a-91ae-c225bbc3e0f6
       created: [console.log, disk, kernel, ramdisk]
@@ -280,11 +280,11 @@ base_files:
     name:
       description: The file's name in C(_base).
       type: str
-      sample: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+      sample: 7a59e898ff7f55befd305e3ecf1ad853cb48115b
     path:
       description: The file's path.
       type: str
-      sample: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+      sample: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
     role:
       description: What the file is for.
       type: str
@@ -300,8 +300,8 @@ base_files:
       choices: [fetched, resized, present]
       sample: fetched
   sample:
-    - name: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
-      path: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+    - name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b
+      path: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
       role: disk
       image_id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9
       action: fetched
@@ -324,11 +324,11 @@ cache_report:
         name:
           description: The file's name in C(_base).
           type: str
-          sample: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+          sample: 7a59e898ff7f55befd305e3ecf1ad853cb48115b
         path:
           description: The file's path.
           type: str
-          sample: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+          sample: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
         kind:
           description: What the file is, by its name (an unknown file is never removed).
           type: str
@@ -339,8 +339,8 @@ cache_report:
           type: str
           sample: in use by instance-0000000a
       sample:
-        - name: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
-          path: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+        - name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b
+          path: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
           kind: original
           reason: in use by instance-0000000a
     removed:
@@ -349,14 +349,14 @@ cache_report:
       elements: dict
       contains: *age_off_entry
       sample:
-        - name: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63_1
-          path: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63_1
+        - name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b_1
+          path: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b_1
           kind: resized
           reason: unused for 7200 s (minimum age 3600 s)
   sample:
     kept:
-      - name: 0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
-        path: /var/lib/novalite/instances/_base/0c8cbb1a4bba9d3e1a0f8ad04a0f5e0f2b3e8e63
+      - name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b
+        path: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
         kind: original
         reason: in use by instance-0000000a
     removed: []

@@ -40,7 +40,7 @@ def disk_record(image_id, location, data, disk_format="qcow2"):
             "container_format": "bare", "size": len(data), "checksum": md5(data), "location": location}
 
 
-def faults_args(images, name="instance-00000100", store=None, **extra):
+def faults_args(images, store=None, name="instance-00000100", **extra):
     """image_cache's arguments for one instance of ``images[0]``; local files only from ``store``."""
     args = {"instances_path": FAULTS_PATH, "images": images,
             "instances": [{"name": name, "image_id": images[0]["id"], "kernel_id": "", "ramdisk_id": ""}],
@@ -286,26 +286,36 @@ def small_disk(sandbox):
         host.run(["rmdir", mountpoint])
 
 
-def catalog_ids(guest_image):
-    """{disk_format: image id} of the test catalog as the fixture built it (ids derive from the build)."""
-    catalog = yaml.safe_load(guest_image["catalog.yml"].read_text())
-    return {record["disk_format"]: record["id"] for record in catalog["images"]}
+KERNEL_LAST = "ffffffff-0000-4000-8000-000000000001"  # base names sort before it, so it is fetched last
+RAMDISK = "1a000000-0000-4000-8000-000000000001"
+
+
+def fetched_last_kernel_catalog(guest_image):
+    """The test catalog's records (the ids derive from the build) with ids that fix the fetch order."""
+    records = yaml.safe_load(guest_image["catalog.yml"].read_text())["images"]
+    new_ids = {r["id"]: {"aki": KERNEL_LAST, "ari": RAMDISK}.get(r["disk_format"], r["id"]) for r in records}
+    for record in records:
+        record["id"] = new_ids[record["id"]]
+        record["properties"] = {key: new_ids[value] for key, value in (record.get("properties") or {}).items()}
+    return records
 
 
 def test_full_disk_while_downloading_fails_cleanly(sandbox, guest_image, small_disk):
     host = sandbox.host("compute2")
     path = small_disk("4m")  # ramdisk and disk fit (bases are sparse); the 14 MB kernel does not
+    records = fetched_last_kernel_catalog(guest_image)
+    disk_base = hashlib.sha1(next(r["id"] for r in records if r["disk_format"] == "qcow2").encode()).hexdigest()
+    assert sorted([disk_base, RAMDISK, KERNEL_LAST])[-1] == KERNEL_LAST  # bases are fetched in name order
     result = run_module(sandbox, "compute2", "image_cache", {
-        "instances_path": path, "catalog": str(guest_image["catalog.yml"]),
+        "instances_path": path, "images": records, "image_dirs": [str(guest_image["catalog.yml"].parent)],
         "instances": [{"name": "instance-00000101", "image_id": IMAGE_NAME}]})
-    ids = catalog_ids(guest_image)
-    assert result["failed"] and "%s/_base/%s.part: No space left on device" % (path, ids["aki"]) in result["msg"]
-    assert result["failed_step"].startswith("fetch image %s" % ids["aki"]), result
+    assert result["failed"] and "%s/_base/%s.part: No space left on device" % (path, KERNEL_LAST) in result["msg"]
+    assert result["failed_step"].startswith("fetch image %s" % KERNEL_LAST), result
     left = [line.split()[0] for line in host_tree(host, path)]
     assert not [name for name in left if name.startswith("instance-") or name.endswith((".part", ".converted"))]
-    assert "_base/" + ids["aki"] not in left
+    assert "_base/" + KERNEL_LAST not in left
     # what was fetched whole and verified before the disk filled up stays cached, as in Nova
-    assert "_base/" + ids["ari"] in left
+    assert "_base/" + RAMDISK in left and "_base/" + disk_base in left
 
 
 def test_full_disk_while_converting_fails_cleanly(sandbox, store, small_disk):
