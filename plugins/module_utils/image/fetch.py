@@ -178,8 +178,8 @@ def download(image, source, target, options):
             received += len(chunk)
             _check_not_longer(image, received)
             digest.update(chunk)
-            _write(out, chunk, target)
-        _write(out, b"", target, sync=True)
+            _write_chunk(out, chunk, target)
+        _write_chunk(out, b"", target, sync=True)
     _check_length(image, received, announced)
     if digest.hexdigest() != image.checksum:
         raise DownloadFailed("checksum mismatch for image %s from %s: expected %s %s, got %s"
@@ -196,7 +196,7 @@ def _open_for_writing(target):
         raise DownloadFailed("cannot write %s: %s" % (target, exc.strerror or exc))
 
 
-def _write(out, chunk, target, sync=False):
+def _write_chunk(out, chunk, target, sync=False):
     try:
         view = memoryview(chunk)
         while view:  # an unbuffered write may take only part of the chunk

@@ -73,21 +73,21 @@ class ImageCacheRequest:
         self.facts_path = params.get("facts_path")
         self.lock_timeout = _seconds(params["lock_timeout"], "lock_timeout")
         self.image_dirs = _image_dirs(params)
-        schemes = params.get("allowed_schemes", DEFAULT_ALLOWED_SCHEMES)
-        self.allowed_schemes = [validate.choice(s, REMOTE_SCHEMES, "allowed_schemes[%d]" % i)
-                                for i, s in enumerate(validate.sequence(schemes, "allowed_schemes"))]
+        self.allowed_schemes = _allowed_schemes(params)
         self.source_options = SourceOptions(_seconds(params["download_timeout"], "download_timeout"),
                                             params["use_proxy"], self.allowed_schemes)
         self.sources = {}
+        self.instances = self._instances(params, load_catalog)
+
+    def _instances(self, params, load_catalog):
         entries = validate.sequence(params.get("instances"), "instances")
         names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
                  for i, e in enumerate(entries)]
         validate.reject_duplicates(names, "instance name")
         if self.state == "absent":
-            self.instances = [InstanceImages(name) for name in names]
-        else:
-            catalog = _catalog(params, load_catalog) if entries else None
-            self.instances = [self._resolve(i, entry, catalog) for i, entry in enumerate(entries)]
+            return [InstanceImages(name) for name in names]
+        catalog = _catalog(params, load_catalog) if entries else None
+        return [self._resolve(i, entry, catalog) for i, entry in enumerate(entries)]
 
     def _resolve(self, index, entry, catalog):
         name, what = entry["name"], "instances[%d]" % index
@@ -123,6 +123,11 @@ def _image_dirs(params):
     if dirs is None:
         return [os.path.dirname(os.path.abspath(params["catalog"]))] if params.get("catalog") else []
     return [validate.absolute_path(d, "image_dirs[%d]" % i) for i, d in enumerate(validate.sequence(dirs, "image_dirs"))]
+
+
+def _allowed_schemes(params):
+    schemes = validate.sequence(params.get("allowed_schemes", DEFAULT_ALLOWED_SCHEMES), "allowed_schemes")
+    return [validate.choice(s, REMOTE_SCHEMES, "allowed_schemes[%d]" % i) for i, s in enumerate(schemes)]
 
 
 def _catalog(params, load_catalog):
@@ -276,16 +281,10 @@ def apply_plan(plan, cache, now=None):
     """
     work = AppliedWork()
     with undo_on_failure() as rollback:
-        for name, image in plan.fetches.items():
-            with rollback.step("fetch image %s into _base/%s" % (image.label(), name)), cache.locked(image):
-                cache.ensure_original(image)
+        _fetch_bases(rollback, plan, cache)
         for instance in plan.instances:
-            if "disk" in instance.missing:
-                image, root_gb = instance.request.image, instance.request.root_gb
-                with rollback.step("check image %s fits root_gb %d" % (image.label(), root_gb)), cache.locked(image):
-                    check_fits(image, os.stat(cache.ensure_original(image)).st_size, root_gb)
-        for instance in plan.instances:
-            _make_instance_files(rollback, instance, cache, work)
+            if instance.missing:
+                _make_instance_files(rollback, instance, cache, work)
         # The instance files are whole now; a failure below (which nothing can undo) keeps them.
         rollback.forget()
         for directory in plan.removals:
@@ -296,9 +295,18 @@ def apply_plan(plan, cache, now=None):
     return work
 
 
+def _fetch_bases(rollback, plan, cache):
+    for name, image in plan.fetches.items():
+        with rollback.step("fetch image %s into _base/%s" % (image.label(), name)), cache.locked(image):
+            cache.ensure_original(image)
+    for instance in plan.instances:  # a qcow2 image's virtual size is known only now
+        if "disk" in instance.missing:
+            image, root_gb = instance.request.image, instance.request.root_gb
+            with rollback.step("check image %s fits root_gb %d" % (image.label(), root_gb)), cache.locked(image):
+                check_fits(image, os.stat(cache.ensure_original(image)).st_size, root_gb)
+
+
 def _make_instance_files(rollback, instance, cache, work):
-    if not instance.missing:
-        return
     request, paths = instance.request, instance.paths
     made = work.created.setdefault(request.name, [])
     with rollback.step("make the instance directory " + paths["instance_dir"]):
@@ -306,8 +314,7 @@ def _make_instance_files(rollback, instance, cache, work):
     if "disk" in instance.missing:
         with rollback.step("make the disk of %s" % request.name), cache.locked(request.image):
             base = cache.disk_base(request.image, request.root_gb)
-            if create_overlay(rollback, cache.qemu_img, base, paths["disk"]):
-                made.append("disk")
+            _note(made, "disk", create_overlay(rollback, cache.qemu_img, base, paths["disk"]))
             touch(base)
             work.disk_bases[request.name] = base
     for key in ("kernel", "ramdisk"):
@@ -315,13 +322,17 @@ def _make_instance_files(rollback, instance, cache, work):
             image = getattr(request, key)
             with rollback.step("copy the %s of %s" % (key, request.name)), cache.locked(image):
                 base = cache.ensure_original(image)
-                if copy_raw(rollback, base, paths[key]):
-                    made.append(key)
+                _note(made, key, copy_raw(rollback, base, paths[key]))
                 touch(base)
     if "console_log" in instance.missing:
         with rollback.step("create the console.log of %s" % request.name):
-            if create_console_log(rollback, paths["console_log"]):
-                made.append("console_log")
+            _note(made, "console_log", create_console_log(rollback, paths["console_log"]))
+
+
+def _note(made, key, created):
+    """A file another run made first is not this run's."""
+    if created:
+        made.append(key)
 
 
 def _age_off(plan, cache, now, work):

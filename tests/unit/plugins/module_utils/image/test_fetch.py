@@ -103,7 +103,7 @@ def test_missing_location_names_location_and_reason(images, base_dir, host):
 def test_full_disk_while_writing_fails_cleanly(images, base_dir, host, monkeypatch):
     def no_space(out, chunk, target, sync=False):
         raise DownloadFailed("cannot write %s: %s" % (target, os.strerror(errno.ENOSPC)))
-    monkeypatch.setattr(fetch_module, "_write", no_space)
+    monkeypatch.setattr(fetch_module, "_write_chunk", no_space)
     with pytest.raises(DownloadFailed, match="base.part: No space left on device"):
         fetch(images[3], base_dir, host)
     assert leftovers(base_dir) == []

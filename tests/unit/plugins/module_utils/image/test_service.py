@@ -299,8 +299,9 @@ def test_disk_full_while_copying_the_ramdisk_undoes_this_runs_files(tmp_path, im
     assert not [path for path in left if path.endswith(".tmp")]
 
 
-def test_permission_error_on_an_instance_dir_undoes_the_earlier_instances(tmp_path, images, host, monkeypatch):
-    values = params(tmp_path, images, [instance("instance-00000001"), instance("instance-00000002")])
+@pytest.fixture
+def second_dir_refused(monkeypatch):
+    """os.mkdir of the image cache refuses instance-00000002's directory (EACCES)."""
     mkdir = os.mkdir
 
     def refuse_the_second(path, mode=0o777):
@@ -308,6 +309,11 @@ def test_permission_error_on_an_instance_dir_undoes_the_earlier_instances(tmp_pa
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
         return mkdir(path, mode)
     monkeypatch.setattr(cache_module.os, "mkdir", refuse_the_second)
+
+
+def test_permission_error_on_an_instance_dir_undoes_the_earlier_instances(tmp_path, images, host,
+                                                                          second_dir_refused):
+    values = params(tmp_path, images, [instance("instance-00000001"), instance("instance-00000002")])
     with pytest.raises(NovaliteError) as caught:
         call(values, host)
     error = caught.value
@@ -322,14 +328,12 @@ def test_permission_error_on_an_instance_dir_undoes_the_earlier_instances(tmp_pa
 def test_files_another_step_wrote_keep_the_directory(tmp_path, images, host):
     """The undo removes only what this run made: a directory someone else wrote into stays."""
     values = params(tmp_path, images, [instance("instance-00000001")])
-    host.fail["create"] = (1, "qemu-img: disk: Could not create")
     directory = tmp_path / "instances" / "instance-00000001"
 
     def write_into_the_directory(args, **kwargs):
-        (directory / "libvirt.xml").write_text("<domain/>")
+        (directory / "libvirt.xml").write_text("<domain/>")  # as the domain step would, meanwhile
         return 1, "", "qemu-img: disk: Could not create"
     host._create = write_into_the_directory
-    del host.fail["create"]
     with pytest.raises(CommandFailed) as caught:
         call(values, host)
     assert caught.value.details["failed_step"] == "make the disk of instance-00000001"
@@ -337,15 +341,8 @@ def test_files_another_step_wrote_keep_the_directory(tmp_path, images, host):
 
 
 @pytest.mark.skipif(not shutil.which("qemu-img") or not shutil.which("prlimit"), reason="needs qemu-img and prlimit")
-def test_the_module_fails_with_the_step_and_the_undo_never_a_traceback(tmp_path, images, monkeypatch, capsys):
+def test_the_module_fails_with_the_step_and_the_undo_never_a_traceback(tmp_path, images, second_dir_refused, capsys):
     """image_cache's main() end to end (real qemu-img on a raw image): an OSError mid-apply is a fail_json."""
-    mkdir = os.mkdir
-
-    def refuse_the_second(path, mode=0o777):
-        if path.endswith("instance-00000002"):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return mkdir(path, mode)
-    monkeypatch.setattr(cache_module.os, "mkdir", refuse_the_second)
     raw = [instance(name, RAW_IMAGE_ID, kernel_id="", ramdisk_id="") for name in ("instance-00000001",
                                                                                   "instance-00000002")]
     args = {key: value for key, value in params(tmp_path, images, raw).items() if value is not None}
