@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / ".collections"))
 
-from ansible_collections.novalite.compute.plugins.module_utils.image.request import RunRequest  # noqa: E402
-from ansible_collections.novalite.compute.plugins.module_utils.image.service import run  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.image.service import (  # noqa: E402
+    ImageCacheRequest, run)
 
 IMAGE_NAME = "novalite-test-image"
 TOOLS = ("qemu-img", "prlimit", "cp", "e2label", "e2fsck", "resize2fs")
@@ -66,7 +66,7 @@ def timed(action):
 
 def warm_cache(root, catalog, tools, image):
     """Fetch the base once (the cache is warm for every overlay row), then drop the instance."""
-    run(RunRequest(params(root, catalog, ["instance-warmup"], image)), run_command, tools)
+    run(ImageCacheRequest(params(root, catalog, ["instance-warmup"], image)), run_command, tools)
     shutil.rmtree(root / "instance-warmup")
 
 
@@ -74,7 +74,7 @@ def bench_overlays_library(work, catalog, tools, count, image):
     root = work / "library"
     warm_cache(root, catalog, tools, image)
     names = ["instance-%08x" % i for i in range(1, count + 1)]
-    seconds = timed(lambda: run(RunRequest(params(root, catalog, names, image)), run_command, tools))
+    seconds = timed(lambda: run(ImageCacheRequest(params(root, catalog, names, image)), run_command, tools))
     return seconds, [root / n / "disk" for n in names], root / "_base"
 
 

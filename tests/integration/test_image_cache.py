@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from guests import domain_xml, libvirt_connection, remove_guest, wait_for_console
 from image_helpers import IN_OPEN, ImageServer, OpenWatch, host_tree
@@ -26,6 +27,7 @@ NOVALITE = "/var/lib/novalite"
 INSTANCES_PATH = NOVALITE + "/instances"
 PREPARED = {"instance-0000000a": 0, "instance-0000000b": 0, "instance-0000000c": 1}
 FAULTS_PATH = NOVALITE + "/faults"
+CANARY = b"host secret\n"  # the canary file's content (reading the file would show up in its watch)
 
 
 def md5(data):
@@ -38,9 +40,11 @@ def disk_record(image_id, location, data, disk_format="qcow2"):
             "container_format": "bare", "size": len(data), "checksum": md5(data), "location": location}
 
 
-def faults_args(images, name="instance-00000100", **extra):
+def faults_args(images, store=None, name="instance-00000100", **extra):
+    """image_cache's arguments for one instance of ``images[0]``; local files only from ``store``."""
     args = {"instances_path": FAULTS_PATH, "images": images,
-            "instances": [{"name": name, "image_id": images[0]["id"], "kernel_id": "", "ramdisk_id": ""}]}
+            "instances": [{"name": name, "image_id": images[0]["id"], "kernel_id": "", "ramdisk_id": ""}],
+            "image_dirs": [str(store)] if store else []}
     args.update(extra)
     return args
 
@@ -189,8 +193,9 @@ def test_age_off_keeps_used_and_young_bases_and_removes_old_unused_ones(sandbox,
 @pytest.mark.parametrize("args, message", [
     ({"instances": [{"name": "instance-00000020", "image_id": "6172f6e7-0000-0000-0000-000000000000"}]},
      "image '6172f6e7-0000-0000-0000-000000000000' is not in"),
-    ({"instances": [{"name": "../etc", "image_id": IMAGE_NAME}]}, "instance name '../etc' is not usable"),
-    ({"instances": [{"name": "instance-00000020", "image_id": IMAGE_NAME, "root_gb": -1}]}, "root_gb -1 must be >= 0"),
+    ({"instances": [{"name": "../etc", "image_id": IMAGE_NAME}]}, "instances[0].name '../etc': expected 1 to 64"),
+    ({"instances": [{"name": "instance-00000020", "image_id": IMAGE_NAME, "root_gb": -1}]},
+     "instances[0].root_gb -1: expected a whole number of at least 0"),
     ({"instances": [{"name": "instance-00000020", "image_id": IMAGE_NAME}], "images": []},
      "parameters are mutually exclusive: catalog|images"),
     ({"state": "gone"}, "value of state must be one of: present, absent, got: gone"),
@@ -246,7 +251,7 @@ def test_checksum_mismatch_names_expected_and_actual_sums(sandbox, store):
     host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
     image = dict(disk_record("9a000000-0000-4000-8000-000000000002", str(store / "disk.qcow2"), data),
                  checksum="0" * 32)
-    result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store))
     assert result.get("failed") and "expected md5 %s, got %s" % ("0" * 32, md5(data)) in result["msg"], result
     assert (result["expected"], result["actual"]) == ("0" * 32, md5(data))
     assert no_base_left(host) == []
@@ -281,26 +286,43 @@ def small_disk(sandbox):
         host.run(["rmdir", mountpoint])
 
 
+KERNEL_LAST = "ffffffff-0000-4000-8000-000000000001"  # base names sort before it, so it is fetched last
+RAMDISK = "1a000000-0000-4000-8000-000000000001"
+
+
+def fetched_last_kernel_catalog(guest_image):
+    """The test catalog's records (the ids derive from the build) with ids that fix the fetch order."""
+    records = yaml.safe_load(guest_image["catalog.yml"].read_text())["images"]
+    new_ids = {r["id"]: {"aki": KERNEL_LAST, "ari": RAMDISK}.get(r["disk_format"], r["id"]) for r in records}
+    for record in records:
+        record["id"] = new_ids[record["id"]]
+        record["properties"] = {key: new_ids[value] for key, value in (record.get("properties") or {}).items()}
+    return records
+
+
 def test_full_disk_while_downloading_fails_cleanly(sandbox, guest_image, small_disk):
     host = sandbox.host("compute2")
     path = small_disk("4m")  # ramdisk and disk fit (bases are sparse); the 14 MB kernel does not
+    records = fetched_last_kernel_catalog(guest_image)
+    disk_base = hashlib.sha1(next(r["id"] for r in records if r["disk_format"] == "qcow2").encode()).hexdigest()
+    assert sorted([disk_base, RAMDISK, KERNEL_LAST])[-1] == KERNEL_LAST  # bases are fetched in name order
     result = run_module(sandbox, "compute2", "image_cache", {
-        "instances_path": path, "catalog": str(guest_image["catalog.yml"]),
+        "instances_path": path, "images": records, "image_dirs": [str(guest_image["catalog.yml"].parent)],
         "instances": [{"name": "instance-00000101", "image_id": IMAGE_NAME}]})
-    kernel_id = "b6aa0ae4-dadf-5217-b04f-58142460a755"
-    assert result["failed"] and "%s/_base/%s.part: No space left on device" % (path, kernel_id) in result["msg"]
+    assert result["failed"] and "%s/_base/%s.part: No space left on device" % (path, KERNEL_LAST) in result["msg"]
+    assert result["failed_step"].startswith("fetch image %s" % KERNEL_LAST), result
     left = [line.split()[0] for line in host_tree(host, path)]
     assert not [name for name in left if name.startswith("instance-") or name.endswith((".part", ".converted"))]
-    assert "_base/" + kernel_id not in left
+    assert "_base/" + KERNEL_LAST not in left
     # what was fetched whole and verified before the disk filled up stays cached, as in Nova
-    assert "_base/72015c86-b186-5f29-8f70-ab23bf2b1a94" in left
+    assert "_base/" + RAMDISK in left and "_base/" + disk_base in left
 
 
 def test_full_disk_while_converting_fails_cleanly(sandbox, store, small_disk):
     host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
     path = small_disk("%dk" % (len(data) // 1024 + 64))  # the .part fits, the raw copy beside it does not
     image = disk_record("9a000000-0000-4000-8000-000000000004", str(store / "disk.qcow2"), data)
-    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], instances_path=path))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store, instances_path=path))
     assert result.get("failed") and "No space left on device" in result["msg"], result
     assert "qemu-img convert" in result["msg"], result
     left = host_tree(host, path)
@@ -337,7 +359,7 @@ def test_two_runs_at_once_download_the_image_once(sandbox, store):
 def canary(sandbox):
     """A file only a crafted image points at, watched for any open."""
     path = sandbox.host("compute2").state_dir / "canary-secret"
-    path.write_text("host secret\n")
+    path.write_bytes(CANARY)
     watch = OpenWatch(path)
     try:
         yield path, watch
@@ -363,7 +385,7 @@ def test_crafted_backing_file_image_is_refused_without_opening_it(sandbox, store
     for disk_format in ("qcow2", "raw"):  # declared honestly, or passed off as raw
         image = disk_record("9a000000-0000-4000-8000-00000000000%d" % (6 if disk_format == "qcow2" else 7),
                             str(crafted), data, disk_format)
-        result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
+        result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store))
         assert result.get("failed") and "names a backing file (%s)" % backing in result["msg"], result
         assert no_base_left(host) == []
     assert [m for m in watch.events() if m & IN_OPEN] == []
@@ -388,6 +410,83 @@ def test_format_other_than_declared_is_refused(sandbox, store):
     raw = store / "plain.img"
     raw.write_bytes(b"\0" * 65536)
     image = disk_record("9a000000-0000-4000-8000-000000000008", str(raw), raw.read_bytes(), "qcow2")
-    result = run_module(sandbox, "compute2", "image_cache", faults_args([image]))
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store))
     assert result.get("failed") and "its header says raw but the catalog declares disk_format qcow2" in result["msg"]
     assert no_base_left(host) == []
+
+
+# --- image locations confined to image_dirs and allowed_schemes --------------------------------
+# A record whose location is a host file outside the image directory used to be copied into
+# _base and booted as a guest's disk. The canary is a raw "image" whose record is correct in
+# every other way (size, checksum): only the location rule stands between it and a guest.
+
+def canary_record(location, image_id="9a000000-0000-4000-8000-000000000010"):
+    return disk_record(image_id, location, CANARY, "raw")
+
+
+@pytest.mark.parametrize("location", [
+    "{canary}",                                   # a bare path outside the image directory
+    "file://{canary}",                            # the same as a file:// URL
+    "file://{store}/../canary-secret",            # a '..' escape from inside it
+    "{store}/sub/../../canary-secret",
+    "{store}/link-to-canary",                     # a symlink inside it pointing out
+])
+def test_local_files_outside_the_image_dirs_are_refused_and_never_opened(sandbox, store, canary, location):
+    host = sandbox.host("compute2")
+    canary_path, watch = canary
+    (store / "sub").mkdir()
+    (store / "link-to-canary").symlink_to(canary_path)
+    where = location.format(canary=canary_path, store=store)
+    before = host_tree(host, NOVALITE)
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([canary_record(where)], store))
+    assert result.get("failed") and "location %r resolves to %s: local image files are read only from inside %s" % (
+        where, canary_path, store) in result["msg"], result
+    assert host_tree(host, NOVALITE) == before
+    assert [m for m in watch.events() if m & IN_OPEN] == []
+
+
+@pytest.mark.parametrize("location", ["ftp://127.0.0.1/disk.qcow2", "data:application/octet-stream;base64,AAAA",
+                                      "gopher://127.0.0.1/disk.qcow2", "file://otherhost/etc/shadow"])
+def test_locations_of_other_schemes_are_refused(sandbox, store, location):
+    host = sandbox.host("compute2")
+    before = host_tree(host, NOVALITE)
+    image = disk_record("9a000000-0000-4000-8000-000000000011", location, b"x")
+    result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store))
+    assert result.get("failed") and "location %r: expected an absolute path or a file://, http:// or https:// URL" % (
+        location) in result["msg"], result
+    assert host_tree(host, NOVALITE) == before
+
+
+def test_a_scheme_outside_allowed_schemes_is_refused_before_any_fetch(sandbox, store):
+    host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
+    server = ImageServer(host, store)
+    try:
+        image = disk_record("9a000000-0000-4000-8000-000000000012", server.url("disk.qcow2"), data)
+        before = host_tree(host, NOVALITE)
+        result = run_module(sandbox, "compute2", "image_cache",
+                            faults_args([image], use_proxy=False, allowed_schemes=["https"]))
+        assert server.fetches("disk.qcow2") == []
+    finally:
+        server.stop()
+    assert result.get("failed") and "http:// is not an allowed scheme here (allowed: https)" in result["msg"], result
+    assert host_tree(host, NOVALITE) == before
+
+
+def test_locations_inside_the_image_dirs_and_allowed_urls_still_work(sandbox, store):
+    host, data = sandbox.host("compute2"), (store / "disk.qcow2").read_bytes()
+    (store / "sub").mkdir()
+    (store / "current.qcow2").symlink_to(store / "disk.qcow2")  # a symlink that stays inside is fine
+    server = ImageServer(host, store)
+    locations = {"instance-00000110": "file://%s/sub/../disk.qcow2" % store,
+                 "instance-00000111": str(store / "current.qcow2"),
+                 "instance-00000112": server.url("disk.qcow2")}
+    try:
+        for index, (name, location) in enumerate(sorted(locations.items())):
+            image = disk_record("9a000000-0000-4000-8000-00000000002%d" % index, location, data)
+            result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store, name=name,
+                                                                                 use_proxy=False))
+            assert result["changed"] and not result.get("failed"), result
+            assert result["instances"][name]["created"] == ["console.log", "disk"]
+        assert len(server.fetches("disk.qcow2")) == 1
+    finally:
+        server.stop()

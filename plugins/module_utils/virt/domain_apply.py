@@ -15,7 +15,7 @@ import os
 import shutil
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import write_atomic
-from ansible_collections.novalite.compute.plugins.module_utils.image.instance_files import create_empty_console_log
+from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import create_empty_console_log
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import LibvirtFailed, call, libvirt
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import (
     AUTOSTART_OFF, AUTOSTART_ON, DEFINE, DESTROY, REDEFINE, REMOVE_DIR, RESUME, START, SHUTDOWN, UNDEFINE, WRITE_XML)

@@ -14,7 +14,7 @@ import os
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import CONFIG_DRIVE_NAME
-from ansible_collections.novalite.compute.plugins.module_utils.image.naming import FILE_NAMES
+from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import INSTANCE_FILES
 from ansible_collections.novalite.compute.plugins.module_utils.virt.checks import (
     mapping, one_line, reject_duplicates, reject_unknown, sequence, whole_number)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.names import canonical_uuid, safe_name
@@ -56,7 +56,7 @@ class InstanceSpec:
 
     @property
     def console_log_path(self):
-        return self.path(FILE_NAMES["console_log"])
+        return self.path(INSTANCE_FILES["console_log"])
 
 
 def parse_instances(raw_instances, instances_path, with_definition):
@@ -91,7 +91,7 @@ def _parse_definition(spec, fields, what):
     spec.disk_format = fields.get("disk_format") or "qcow2"
     if spec.disk_format not in DISK_FORMATS:
         raise InvalidInput("%s disk_format %r: expected one of %s" % (what, spec.disk_format, ", ".join(DISK_FORMATS)))
-    spec.disk = _existing_file(fields.get("disk") or spec.path(FILE_NAMES["disk"]), what + " disk")
+    spec.disk = _existing_file(fields.get("disk") or spec.path(INSTANCE_FILES["disk"]), what + " disk")
     _parse_boot(spec, fields, what)
     spec.config_drive = _config_drive(spec, fields.get("config_drive"), what)
     spec.vifs = [parse_vif(vif, "%s network_info[%d]" % (what, index))
@@ -100,8 +100,8 @@ def _parse_definition(spec, fields, what):
 
 def _parse_boot(spec, fields, what):
     """Kernel boot for AMI-style images (kernel_id set, or a kernel path given), else disk boot."""
-    kernel = fields.get("kernel") or (spec.path(FILE_NAMES["kernel"]) if fields.get("kernel_id") else None)
-    ramdisk = fields.get("ramdisk") or (spec.path(FILE_NAMES["ramdisk"]) if fields.get("ramdisk_id") else None)
+    kernel = fields.get("kernel") or (spec.path(INSTANCE_FILES["kernel"]) if fields.get("kernel_id") else None)
+    ramdisk = fields.get("ramdisk") or (spec.path(INSTANCE_FILES["ramdisk"]) if fields.get("ramdisk_id") else None)
     cmdline = fields.get("cmdline")
     if not kernel and (ramdisk or cmdline):
         raise InvalidInput("%s: a ramdisk or cmdline needs a kernel (give kernel or kernel_id)" % what)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.image.image_record import ImageRecord
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import ImageRecord
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
     FlavorTooSmall, ImageTooLarge, InstanceRequest, QuotaExceeded, check_injected_files, check_instances,
     check_metadata, display_names, effective_quotas, encode_user_data, find_flavor, flavor_table,

@@ -13,7 +13,7 @@ import struct
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import sniff_file
+from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import sniff_file
 
 PAYLOAD_OFFSET = 4096
 TOOLS = {name: name for name in ("qemu-img", "prlimit", "cp", "e2label", "e2fsck", "resize2fs")}

@@ -1,17 +1,17 @@
 import errno
 import hashlib
+import http.server
 import os
+import threading
 
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed
-from ansible_collections.novalite.compute.plugins.module_utils.image import download as download_module
-from ansible_collections.novalite.compute.plugins.module_utils.image.download import DownloadFailed
-from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import fetch_to_raw
-from ansible_collections.novalite.compute.plugins.module_utils.image.image_record import ImageRecord
-from ansible_collections.novalite.compute.plugins.module_utils.image.inspection import ImageRefused
-from ansible_collections.novalite.compute.plugins.module_utils.image.qemu_img import QemuImg
-from ansible_collections.novalite.compute.plugins.module_utils.image.source import SourceFailed
+from ansible_collections.novalite.compute.plugins.module_utils.image import fetch as fetch_module
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import ImageRecord, check_location
+from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import (
+    DownloadFailed, ImageRefused, QemuImg, SourceFailed, SourceOptions, fetch_to_raw, qcow2_backing_file,
+    read_chunks, sniff_bytes, sniff_file)
 
 from .conftest import TOOLS, qcow2_bytes, record
 
@@ -27,8 +27,11 @@ def leftovers(base_dir):
     return sorted(os.listdir(base_dir))
 
 
-def fetch(image, base_dir, host):
-    return fetch_to_raw(ImageRecord(image), str(base_dir / "base"), QemuImg(host, TOOLS))
+def fetch(image, base_dir, host, image_dirs=None):
+    """fetch_to_raw from where check_location says (by default anywhere under the test's tmp_path)."""
+    record = ImageRecord(image)
+    source = check_location(record.location, image_dirs or [str(base_dir.parent)])
+    return fetch_to_raw(record, source, str(base_dir / "base"), QemuImg(host, TOOLS))
 
 
 def test_raw_image_is_verified_inspected_under_limits_and_renamed(images, base_dir, host):
@@ -93,14 +96,14 @@ def test_image_without_checksum_is_never_fetched(images, base_dir, host):
 def test_missing_location_names_location_and_reason(images, base_dir, host):
     images[3]["location"] = "file:///nonexistent/raw.img"
     with pytest.raises(SourceFailed, match="cannot read image location file:///nonexistent/raw.img: No such file"):
-        fetch(images[3], base_dir, host)
+        fetch(images[3], base_dir, host, image_dirs=["/nonexistent"])
     assert leftovers(base_dir) == []
 
 
 def test_full_disk_while_writing_fails_cleanly(images, base_dir, host, monkeypatch):
     def no_space(out, chunk, target, sync=False):
         raise DownloadFailed("cannot write %s: %s" % (target, os.strerror(errno.ENOSPC)))
-    monkeypatch.setattr(download_module, "_write", no_space)
+    monkeypatch.setattr(fetch_module, "_write_chunk", no_space)
     with pytest.raises(DownloadFailed, match="base.part: No space left on device"):
         fetch(images[3], base_dir, host)
     assert leftovers(base_dir) == []
@@ -148,3 +151,97 @@ def test_qemu_img_info_backing_file_or_format_is_refused_too(images, base_dir, h
     with pytest.raises(ImageRefused, match="qemu-img sees format vmdk"):
         fetch(images[3], base_dir, host)
     assert leftovers(base_dir) == []
+
+
+
+# --- reading a location: what check_location resolved, and nothing it did not -------------------
+
+def test_a_symlink_put_in_place_after_the_check_is_not_followed(images, base_dir, host, tmp_path):
+    raw = tmp_path / "store" / "raw.img"
+    source = check_location(str(raw), [str(tmp_path / "store")])
+    raw.unlink()
+    raw.symlink_to("/etc/hostname")
+    with pytest.raises(SourceFailed, match="cannot read image location .*raw.img: Too many levels of symbolic links"):
+        list(read_chunks(source, SourceOptions()))
+
+
+def test_a_fifo_is_not_read(tmp_path):
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceFailed, match="not a regular file"):
+        list(read_chunks(str(fifo), SourceOptions()))
+
+
+class Redirects(http.server.BaseHTTPRequestHandler):
+    TARGETS = {"/to-ftp": "ftp://127.0.0.1/disk", "/to-file": "file:///etc/shadow", "/to-http": "/disk"}
+
+    def do_GET(self):
+        if self.path in self.TARGETS:
+            self.send_response(302)
+            self.send_header("Location", self.TARGETS[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "4")
+        self.end_headers()
+        self.wfile.write(b"DISK")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def redirecting_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirects)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("path", ["/to-ftp", "/to-file"])
+def test_redirects_only_lead_to_allowed_schemes(redirecting_server, path):
+    options = SourceOptions(timeout=5, use_proxy=False, schemes=("http", "https"))
+    with pytest.raises(SourceFailed, match="(redirects to ftp://.* is not an allowed scheme|Redirection to url .file:///etc/shadow. is not allowed)"):
+        list(read_chunks(redirecting_server + path, options))
+    only_https = SourceOptions(timeout=5, use_proxy=False, schemes=("https",))
+    with pytest.raises(SourceFailed, match="http:// is not an allowed scheme \\(allowed: https\\)"):
+        list(read_chunks(redirecting_server + "/to-http", only_https))
+    allowed = list(read_chunks(redirecting_server + "/to-http", SourceOptions(timeout=5, use_proxy=False)))
+    assert allowed == [(b"DISK", 4)]
+
+# --- format sniffing ---------------------------------------------------------------------------
+
+def test_qcow2_backing_file_and_data_file_are_read_from_the_header(tmp_path):
+    crafted = tmp_path / "crafted.qcow2"
+    crafted.write_bytes(qcow2_bytes(backing="/etc/shadow"))
+    assert sniff_file(str(crafted)).backing_file == "/etc/shadow"
+    assert qcow2_backing_file(str(crafted)) == "/etc/shadow"
+    crafted.write_bytes(qcow2_bytes(data_file=True))
+    sniffed = sniff_file(str(crafted))
+    assert (sniffed.format, sniffed.backing_file, sniffed.has_data_file) == ("qcow2", None, True)
+
+
+@pytest.mark.parametrize("head, expected", [
+    (b"KDMV\x01\x00\x00\x00", "vmdk"),
+    (b"# Disk DescriptorFile\nversion=1\n", "vmdk"),
+    (b"QED\x00", "qed"),
+    (b"vhdxfile", "vhdx"),
+    (b"conectix", "vpc"),
+    (b"\x7fELF", "raw"),
+    (b"", "raw"),
+])
+def test_formats_that_can_name_other_files_are_recognised(head, expected):
+    assert sniff_bytes(head).format == expected
+
+
+def test_oversized_backing_name_is_corrupt_and_missing_file_has_no_backing(tmp_path):
+    corrupt = tmp_path / "corrupt.qcow2"
+    corrupt.write_bytes(qcow2_bytes(backing="x" * 2000))
+    assert sniff_file(str(corrupt)).format == "qcow2-corrupt"
+    assert qcow2_backing_file(str(tmp_path / "missing")) is None
+    assert qcow2_backing_file(str(tmp_path)) is None  # a directory

@@ -1,14 +1,20 @@
+import errno
+import json
 import os
+import shutil
 import threading
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.errors import CommandFailed, InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.image import base_cache
-from ansible_collections.novalite.compute.plugins.module_utils.image.format_sniff import qcow2_backing_file
-from ansible_collections.novalite.compute.plugins.module_utils.image.naming import root_base_name
-from ansible_collections.novalite.compute.plugins.module_utils.image.request import RunRequest
-from ansible_collections.novalite.compute.plugins.module_utils.image.service import find_tools, run
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import (
+    CommandFailed, InvalidInput, NovaliteError)
+from ansible_collections.novalite.compute.plugins.module_utils.image import cache as cache_module
+from ansible_collections.novalite.compute.plugins.module_utils.image.cache import root_base_name
+from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import qcow2_backing_file
+from ansible_collections.novalite.compute.plugins.module_utils.image.service import (
+    ImageCacheRequest, find_tools, run)
+from ansible_collections.novalite.compute.plugins.modules import image_cache
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import run_main
 
 from .conftest import IMAGE_ID, KERNEL_ID, RAMDISK_ID, RAW_IMAGE_ID, TOOLS, FakeHost
 
@@ -20,7 +26,7 @@ def params(tmp_path, images, instances, **overrides):
     values = dict(instances_path=str(tmp_path / "instances"), catalog=None, images=images, instances=instances,
                   state="present", cache_cleanup=False, original_minimum_age=86400, resized_minimum_age=3600,
                   facts_path=str(tmp_path / "novalite.fact"), lock_timeout=30.0, download_timeout=10.0,
-                  use_proxy=False)
+                  use_proxy=False, image_dirs=[str(tmp_path / "store")], allowed_schemes=["http", "https"])
     values.update(overrides)
     return values
 
@@ -30,7 +36,7 @@ def instance(name, image_id=IMAGE_ID, **fields):
 
 
 def call(values, host, check_mode=False):
-    return run(RunRequest(values), host, TOOLS, check_mode=check_mode)
+    return run(ImageCacheRequest(values), host, TOOLS, check_mode=check_mode)
 
 
 def tree(root):
@@ -78,7 +84,7 @@ def test_image_larger_than_root_gb_is_refused_before_anything_is_written(tmp_pat
         call(values, host)
     assert not os.path.exists(values["instances_path"])
     # qcow2: the virtual size is known once fetched, still before any instance file
-    monkeypatch.setattr(base_cache, "GIB", 1024)
+    monkeypatch.setattr(cache_module, "GIB", 1024)
     values = params(tmp_path, images, [instance("instance-00000002", IMAGE_ID, root_gb=4)])
     with pytest.raises(InvalidInput, match="virtual size of 8192 bytes, larger than root_gb 4"):
         call(values, host)
@@ -90,8 +96,8 @@ def test_image_larger_than_root_gb_is_refused_before_anything_is_written(tmp_pat
     (instance("instance-00000001", "no-such-image"), "image 'no-such-image' is not in images"),
     (instance("instance-00000001", KERNEL_ID), "image_id b6aa0ae4-.* has disk_format aki; expected raw or qcow2 or ami"),
     (instance("instance-00000001", kernel_id=RAMDISK_ID), "kernel_id .* has disk_format ari; expected aki"),
-    (instance("instance-00000001", root_gb=-1), "root_gb -1 must be >= 0"),
-    (instance("../../etc"), "instance name '../../etc' is not usable"),
+    (instance("instance-00000001", root_gb=-1), "instances\\[1\\].root_gb -1: expected a whole number of at least 0"),
+    (instance("../../etc"), "instances\\[1\\].name '../../etc': expected 1 to 64 letters"),
     (instance("instance-00000001", None), "image_id is required"),
 ])
 def test_bad_input_fails_before_anything_is_written(tmp_path, images, host, entry, message):
@@ -105,11 +111,11 @@ def test_inactive_image_duplicate_names_and_missing_catalog_are_refused(tmp_path
     images[2]["status"] = "queued"
     with pytest.raises(InvalidInput, match="has status queued"):
         call(params(tmp_path, images, [instance("instance-00000001")]), host)
-    with pytest.raises(InvalidInput, match="instance-00000001 is listed twice"):
+    with pytest.raises(InvalidInput, match="instance name instance-00000001 appears twice"):
         call(params(tmp_path, images, [instance("instance-00000001")] * 2), host)
     with pytest.raises(InvalidInput, match="needs the image catalog"):
         call(params(tmp_path, None, [instance("instance-00000001")]), host)
-    with pytest.raises(InvalidInput, match="lock_timeout 0 must be > 0"):
+    with pytest.raises(InvalidInput, match="lock_timeout 0: expected a number of seconds above 0"):
         call(params(tmp_path, images, [], lock_timeout=0), host)
 
 
@@ -195,3 +201,158 @@ def test_two_runs_at_once_fetch_each_image_once(tmp_path, images):
 def test_find_tools_names_missing_packages():
     with pytest.raises(Exception, match="qemu-img \\(package qemu-utils\\)"):
         find_tools(lambda name, required=False: None if name == "qemu-img" else "/usr/bin/" + name)
+
+
+# --- image locations confined to image_dirs and allowed_schemes --------------------------------
+
+@pytest.fixture
+def outside(tmp_path):
+    """A host file outside the image directory, and a symlink to it inside."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"R" * 4096)
+    (tmp_path / "store" / "escape.img").symlink_to(secret)
+    return secret
+
+
+USED_BY = "instance instance-00000002: image_id %s (rawdisk) location " % RAW_IMAGE_ID
+IN_CATALOG = "images[3] (%s) location " % RAW_IMAGE_ID  # no scheme novalite reads: refused with the catalog
+
+
+@pytest.mark.parametrize("location, refused_as, rule", [
+    ("file://{tmp}/secret", USED_BY, "resolves to {tmp}/secret: local image files are read only from inside {tmp}/store"),
+    ("/etc/passwd", USED_BY, "resolves to /etc/passwd: local image files are read only from inside"),
+    ("file://{tmp}/store/../secret", USED_BY, "resolves to {tmp}/secret"),
+    ("{tmp}/store/escape.img", USED_BY, "resolves to {tmp}/secret"),
+    ("ftp://images.example/raw.img", IN_CATALOG, "expected an absolute path or a file://, http:// or https:// URL"),
+    ("data:application/octet-stream;base64,UlJS", IN_CATALOG, "expected an absolute path or a file://"),
+    ("gopher://images.example/raw.img", IN_CATALOG, "expected an absolute path or a file://"),
+])
+def test_locations_outside_what_the_host_allows_are_refused_before_anything_changes(
+        tmp_path, images, host, outside, location, refused_as, rule):
+    images[3]["location"] = location.format(tmp=tmp_path)
+    values = params(tmp_path, images, [instance("instance-00000001"), instance("instance-00000002", RAW_IMAGE_ID)])
+    with pytest.raises(InvalidInput) as caught:
+        call(values, host)
+    assert caught.value.msg.startswith(refused_as + repr(images[3]["location"])), caught.value.msg
+    assert rule.format(tmp=tmp_path) in caught.value.msg
+    assert not os.path.exists(values["instances_path"]) and host.calls == []
+
+
+def test_a_scheme_left_out_of_allowed_schemes_is_refused(tmp_path, images, host):
+    images[3]["location"] = "http://images.example/raw.img"
+    values = params(tmp_path, images, [instance("instance-00000001", RAW_IMAGE_ID)], allowed_schemes=["https"])
+    with pytest.raises(InvalidInput, match="location 'http://images.example/raw.img': http:// is not an allowed "
+                                           "scheme here \\(allowed: https\\)"):
+        call(values, host)
+    with pytest.raises(InvalidInput, match="allowed_schemes\\[0\\] 'ftp': expected one of http, https"):
+        call(dict(values, allowed_schemes=["ftp"]), host)
+    assert not os.path.exists(values["instances_path"]) and host.calls == []
+
+
+def test_without_image_dirs_records_may_name_no_local_file(tmp_path, images, host):
+    values = params(tmp_path, images, [instance("instance-00000001")], image_dirs=None)
+    with pytest.raises(InvalidInput, match="local image files are refused: no image directory is configured"):
+        call(values, host)
+    assert not os.path.exists(values["instances_path"])
+
+
+def test_a_catalog_file_allows_its_own_directory_by_default(tmp_path, images, host):
+    catalog = tmp_path / "store" / "catalog.json"
+    catalog.write_text(json.dumps(images))
+    values = params(tmp_path, None, [instance("instance-00000001")], catalog=str(catalog), image_dirs=None)
+    assert call(values, host)["instances"]["instance-00000001"]["created"] == ALL_FILES
+    elsewhere = tmp_path / "catalogs" / "catalog.json"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(json.dumps(images))
+    values = params(tmp_path, None, [instance("instance-00000002")], catalog=str(elsewhere), image_dirs=None)
+    with pytest.raises(InvalidInput, match="read only from inside %s/catalogs" % tmp_path):
+        call(values, host)
+
+
+# --- a failure while making instance files: undone, and named ----------------------------------
+
+def test_disk_full_while_copying_the_ramdisk_undoes_this_runs_files(tmp_path, images, host, monkeypatch):
+    values = params(tmp_path, images, [instance("instance-00000001"), instance("instance-00000002")])
+    copy = cache_module.shutil.copyfile
+    copies = []
+
+    def copy_until_full(source, target):
+        copies.append(target)
+        if len(copies) == 4:  # instance-00000002's ramdisk, after its disk and kernel
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), target)
+        return copy(source, target)
+    monkeypatch.setattr(cache_module.shutil, "copyfile", copy_until_full)
+    with pytest.raises(NovaliteError) as caught:
+        call(values, host)
+    error = caught.value
+    assert error.details["failed_step"] == "copy the ramdisk of instance-00000002"
+    assert error.msg.startswith("copy the ramdisk of instance-00000002: No space left on device: ")
+    instances = tmp_path / "instances"
+    assert error.details["rolled_back"][:3] == [
+        "remove %s/instance-00000002/kernel" % instances, "remove %s/instance-00000002/disk" % instances,
+        "remove directory %s/instance-00000002" % instances]
+    assert "remove directory %s/instance-00000001" % instances in error.details["rolled_back"]
+    assert error.details["rollback_failures"] == []
+    left = tree(str(instances))
+    assert not [path for path in left if path.startswith("instance-")]
+    assert "_base/" + SHA1 in left  # verified bases stay
+    assert not [path for path in left if path.endswith(".tmp")]
+
+
+@pytest.fixture
+def second_dir_refused(monkeypatch):
+    """os.mkdir of the image cache refuses instance-00000002's directory (EACCES)."""
+    mkdir = os.mkdir
+
+    def refuse_the_second(path, mode=0o777):
+        if path.endswith("instance-00000002"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return mkdir(path, mode)
+    monkeypatch.setattr(cache_module.os, "mkdir", refuse_the_second)
+
+
+def test_permission_error_on_an_instance_dir_undoes_the_earlier_instances(tmp_path, images, host,
+                                                                          second_dir_refused):
+    values = params(tmp_path, images, [instance("instance-00000001"), instance("instance-00000002")])
+    with pytest.raises(NovaliteError) as caught:
+        call(values, host)
+    error = caught.value
+    directory = str(tmp_path / "instances" / "instance-00000002")
+    assert error.details["failed_step"] == "make the instance directory " + directory
+    assert error.msg == "make the instance directory %s: Permission denied: %s" % (directory, directory)
+    assert len(error.details["rolled_back"]) == 5  # instance-00000001's four files and its directory
+    assert not [path for path in tree(values["instances_path"]) if path.startswith("instance-")]
+    assert not os.path.exists(tmp_path / "instances" / "instance-00000001")
+
+
+def test_files_another_step_wrote_keep_the_directory(tmp_path, images, host):
+    """The undo removes only what this run made: a directory someone else wrote into stays."""
+    values = params(tmp_path, images, [instance("instance-00000001")])
+    directory = tmp_path / "instances" / "instance-00000001"
+
+    def write_into_the_directory(args, **kwargs):
+        (directory / "libvirt.xml").write_text("<domain/>")  # as the domain step would, meanwhile
+        return 1, "", "qemu-img: disk: Could not create"
+    host._create = write_into_the_directory
+    with pytest.raises(CommandFailed) as caught:
+        call(values, host)
+    assert caught.value.details["failed_step"] == "make the disk of instance-00000001"
+    assert sorted(os.listdir(directory)) == ["libvirt.xml"]
+
+
+@pytest.mark.skipif(not shutil.which("qemu-img") or not shutil.which("prlimit"), reason="needs qemu-img and prlimit")
+def test_the_module_fails_with_the_step_and_the_undo_never_a_traceback(tmp_path, images, second_dir_refused, capsys):
+    """image_cache's main() end to end (real qemu-img on a raw image): an OSError mid-apply is a fail_json."""
+    raw = [instance(name, RAW_IMAGE_ID, kernel_id="", ramdisk_id="") for name in ("instance-00000001",
+                                                                                  "instance-00000002")]
+    args = {key: value for key, value in params(tmp_path, images, raw).items() if value is not None}
+    result = run_main(image_cache, args, capsys)
+    directory = str(tmp_path / "instances" / "instance-00000002")
+    assert result["failed"] and result["msg"] == "make the instance directory %s: Permission denied: %s" % (
+        directory, directory)
+    assert result["failed_step"] == "make the instance directory " + directory
+    assert result["rolled_back"] == ["remove %s/instance-00000001/%s" % (tmp_path / "instances", name)
+                                     for name in ("console.log", "disk")] + [
+        "remove directory %s/instance-00000001" % (tmp_path / "instances")]
+    sha1 = root_base_name(RAW_IMAGE_ID)
+    assert tree(str(tmp_path / "instances")) == ["_base/" + sha1, "locks/nova-" + sha1]
