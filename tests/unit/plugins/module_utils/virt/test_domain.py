@@ -118,7 +118,6 @@ def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(
     assert not (instances_path / SAMPLE_NAME / "console.log").exists()
 
 
-
 def _fail_for(name, error, original):
     """``original``, except that for a path inside instance ``name``'s directory it raises ``error``."""
     def replacement(path, *args, **kwargs):
@@ -152,7 +151,6 @@ def test_any_exception_while_writing_an_instance_dir_undoes_the_run(
         assert not (instances_path / name / "console.log").exists()
 
 
-
 def test_an_oserror_while_waiting_destroys_and_undefines_what_was_started(conn, ensure, instances_path, monkeypatch):
     def unreadable_neighbour_table(*_args, **_kwargs):
         raise OSError(5, "Input/output error", "/proc/net/arp")
@@ -163,6 +161,7 @@ def test_an_oserror_while_waiting_destroys_and_undefines_what_was_started(conn, 
     assert failure.value.details["failed_step"] == "waiting for the guests"
     assert failure.value.details["rolled_back"][:2] == ["destroy instance-00000002", "undefine instance-00000002"]
     assert conn.domains == {}
+
 
 def test_an_unexpected_libvirt_failure_is_undone_too(conn, ensure, instances_path):
     """An exception that is not a libvirtError (here from defineXML) still undoes and names the step."""
@@ -188,7 +187,10 @@ def test_a_new_instance_dir_is_removed_again(conn, ensure, instances_path, tmp_p
     disk.write_bytes(b"x")
     spec = make_instance(instances_path, kernel_id=None, ramdisk_id=None, disk=str(disk),
                          instance_dir=str(instances_path / "fresh"), network_info=[])
-    conn.defineXML = lambda xml: (_ for _ in ()).throw(libvirt_error(1, "internal error: simulated"))
+
+    def refuse(_xml):
+        raise libvirt_error(1, "internal error: simulated")
+    conn.defineXML = refuse
     with pytest.raises(NovaliteError, match="defining instance-00000002: internal error: simulated") as failure:
         ensure([spec], state="present")
     assert failure.value.details["rolled_back"][-1] == "remove %s" % (instances_path / "fresh")

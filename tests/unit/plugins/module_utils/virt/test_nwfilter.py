@@ -215,7 +215,6 @@ def test_bad_rules_are_refused_with_their_value(rule, message):
         parse_groups([{"name": "web", "rules": [rule]}])
 
 
-
 @pytest.mark.parametrize("rule, value", [
     ({"protocol": "tcp", "cidr": "10.1.0.0/33"}, "cidr '10.1.0.0/33'"),
     ({"protocol": "tcp", "port": 70000}, "port 70000"),
@@ -269,6 +268,7 @@ def test_the_request_step_can_parse_groups_and_vifs_without_libvirt_or_lxml():
 def test_filter_names():
     name = instance_filter_name("instance-0000002a", "fa:16:3e:12:34:56")
     assert name == "nova-instance-instance-0000002a-fa163e123456"
+
 
 @pytest.mark.parametrize("name", ["web server", "web/1", "-web", "a" * 65, "wéb", ""])
 def test_group_names_libvirt_and_chains_cannot_take(name):
