@@ -10,20 +10,23 @@ module: nwfilter
 short_description: Anti-spoofing, per-interface and security-group nwfilters as Nova's NWFilterFirewall
 version_added: 0.1.0
 description:
-  - Defines and removes libvirt nwfilters on the compute host, idempotently, in one call for all of them.
+  - Defines and removes libvirt nwfilters on the compute host, idempotently, in one call for all of them, as
+    C(NWFilterFirewall) in Nova's C(nova/virt/libvirt/firewall.py) did (C(setup_basic_filtering),
+    C(prepare_instance_filter), C(unfilter_instance)).
   - A filter that already has the name is compared with the wanted one by meaning (rules, references, priorities;
     not text) and redefined under its existing uuid, because libvirt refuses a redefinition with a new uuid.
     libvirt applies a redefined filter to the running guests that use it.
   - Filters are defined in dependency order (base filters, security groups, instance filters) and removed in the
-    reverse order. If a step fails, the filters this call created are undefined and the ones it changed or removed
-    are restored.
+    reverse order. If any step fails, the filters this call created are undefined and the ones it changed or
+    removed are restored; the failure names its step in C(failed_step) and lists what was undone in
+    C(rolled_back) and what could not be undone in C(rollback_failures).
   - "With O(base_filters=true) the host gets Nova's static filters: C(nova-base) (libvirt's no-mac-spoofing,
     no-ip-spoofing, no-arp-spoofing and allow-dhcp-server) and C(nova-nodhcp) (the same without DHCP), plus three
-    iptables-level filters that build the seed's per-instance firewall around the security groups:
-    C(nova-allow-dhcp-server) (Nova's own filter of that name: accept DHCP replies from C($DHCPSERVER)),
-    C(nova-project-network) (accept everything from C($PROJNET)/C($PROJMASK), Nova's allow_same_net_traffic) and
-    C(nova-firewall-base) (drop INVALID, accept ESTABLISHED/RELATED, accept everything the guest sends,
-    drop every other inbound packet)."
+    iptables-level filters that build the per-instance firewall of Nova's C(IptablesFirewallDriver) around the
+    security groups: C(nova-allow-dhcp-server) (Nova's own filter of that name: accept DHCP replies from
+    C($DHCPSERVER)), C(nova-project-network) (accept everything from C($PROJNET)/C($PROJMASK), Nova's
+    C(allow_same_net_traffic)) and C(nova-firewall-base) (drop INVALID, accept ESTABLISHED/RELATED, accept
+    everything the guest sends, drop every other inbound packet)."
   - "Rule priorities order the merged rules of all referenced filters: 100 INVALID, 110 ESTABLISHED/RELATED,
     120 DHCP, 130 project network, 500 security group rules, 900 egress, 1000 the final inbound drop.
     Every filter here is in chain root (Nova put nova-allow-dhcp-server in ipv4), because libvirt places the
@@ -33,10 +36,11 @@ description:
     C(nova-allow-dhcp-server) (with DHCP), C(nova-project-network) (with O(instance_filters[].allow_same_net_traffic))
     and C(nova-secgroup-<group>) for each of its groups. The values come from the domain interface's filterref
     (see M(novalite.compute.libvirt_domain))."
-  - "With the C(default) group, an instance gets the seed's rule list: drop INVALID, accept ESTABLISHED/RELATED,
+  - "With the C(default) group, an instance gets this rule list: drop INVALID, accept ESTABLISHED/RELATED,
     accept DHCP from the DHCP server, accept the project network, accept icmp and tcp 22 and 80 from anywhere,
     drop the rest inbound. When an instance filter uses C(default) and it is neither in O(security_groups) nor
-    defined yet, it is defined with icmp, tcp 22 and tcp 80 from 0.0.0.0/0."
+    defined yet, it is defined with icmp, tcp 22 and tcp 80 from V(0.0.0.0/0)."
+  - All input is checked before anything changes; a bad rule is refused naming its group, its index and the value.
 author:
   - novalite.compute contributors (@novalite)
 requirements:
@@ -66,7 +70,7 @@ options:
     default: []
     suboptions:
       name:
-        description: Group name (letters, digits, C(_), C(.), C(-); at most 64).
+        description: Group name (letters, digits, C(_), C(.), C(-), starting with a letter or digit; at most 64).
         type: str
         required: true
       rules:
@@ -89,24 +93,25 @@ options:
             choices: [tcp, udp, icmp, all]
             required: true
           port:
-            description: One destination port (tcp/udp), 1-65535.
+            description: One destination port (V(tcp)/V(udp)), 1-65535.
             type: int
           port_range_min:
             description:
-              - First destination port of a range (tcp/udp), 1-65535; with O(security_groups[].rules[].port_range_max).
+              - First destination port of a range (V(tcp)/V(udp)), 1-65535; with
+                O(security_groups[].rules[].port_range_max).
             type: int
           port_range_max:
-            description: Last destination port of a range (tcp/udp), 1-65535, not below the first.
+            description: Last destination port of a range (V(tcp)/V(udp)), 1-65535, not below the first.
             type: int
           cidr:
             description: Remote IPv4 network, a network address (V(10.1.0.0/16), not V(10.1.2.3/16)).
             type: str
             default: 0.0.0.0/0
           icmp_type:
-            description: ICMP type (0-255), icmp only.
+            description: ICMP type (0-255), V(icmp) only.
             type: int
           icmp_code:
-            description: ICMP code (0-255), icmp only, needs O(security_groups[].rules[].icmp_type).
+            description: ICMP code (0-255), V(icmp) only, needs O(security_groups[].rules[].icmp_type).
             type: int
   instance_filters:
     description: Per-interface filters, C(nova-instance-<instance_name>-<mac without colons>).
@@ -123,16 +128,18 @@ options:
         type: str
         required: true
       security_groups:
-        description: Names of the groups whose filters it references.
+        description:
+          - Names of the groups whose filters it references; each must be in O(security_groups), be V(default) or
+            already be defined on the host.
         type: list
         elements: str
         default: [default]
       dhcp:
-        description: The VIF's subnet has a DHCP server (Nova's choice between nova-base and nova-nodhcp).
+        description: The VIF's subnet has a DHCP server (Nova's choice between C(nova-base) and C(nova-nodhcp)).
         type: bool
         default: true
       allow_same_net_traffic:
-        description: Accept everything from the project network (Nova's allow_same_net_traffic).
+        description: Accept everything from the project network (Nova's C(allow_same_net_traffic)).
         type: bool
         default: true
   in_use_timeout:
@@ -148,7 +155,7 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Base filters, the default group and the seed instance's filter
+- name: Base filters, the default group and an instance's filter
   novalite.compute.nwfilter:
     base_filters: true
     instance_filters:
@@ -172,33 +179,58 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+failed_step:
+  description: The step that failed while applying; everything this call had done before it was undone.
+  returned: when applying failed
+  type: str
+  sample: defining nwfilter nova-instance-instance-0000000a-fa163e5af423
+rolled_back:
+  description: What was undone after a failure while applying, newest first.
+  returned: when applying failed
+  type: list
+  elements: str
+  sample: [undefine nwfilter nova-secgroup-default, restore nwfilter nova-base]
+rollback_failures:
+  description: Undos that failed themselves (the host may need a look), as messages; empty when all were undone.
+  returned: when applying failed
+  type: list
+  elements: str
+  sample: []
 filters:
   description: Every filter acted on, in the order it was handled.
   returned: always
   type: list
   elements: dict
+  sample:
+    - {name: nova-base, action: unchanged, uuid: 3c1b5e0a-2f4d-4b8e-9a61-7d0c2e5f8a14}
+    - {name: nova-instance-instance-0000000a-fa163e5af423, action: created, uuid: 9b2f6d1e-0c3a-4e7b-8f5d-1a2b3c4d5e6f}
   contains:
     name:
       description: Filter name.
       type: str
+      returned: always
       sample: nova-instance-instance-0000000a-fa163e5af423
     action:
-      description: created, updated, unchanged, removed or absent (what was, or in check mode would be, done).
+      description:
+        - What was, or in check mode would be, done; one of V(created), V(updated), V(unchanged), V(removed)
+          or V(absent).
       type: str
+      returned: always
       sample: created
     uuid:
       description:
         - The filter's uuid after the call (null when it does not exist, or is yet to be created in check mode).
       type: str
+      returned: always
+      sample: 9b2f6d1e-0c3a-4e7b-8f5d-1a2b3c4d5e6f
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_LIBVIRT_URI
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
-from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter_service import ensure_nwfilters
-from ansible_collections.novalite.compute.plugins.module_utils.virt.security_groups import (
-    DEFAULT_GROUP, DIRECTIONS, PROTOCOLS)
+from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter import (
+    DEFAULT_GROUP, DIRECTIONS, PROTOCOLS, ensure_nwfilters)
 
 RULE_OPTIONS = dict(
     direction=dict(type="str", choices=list(DIRECTIONS), default="in"),

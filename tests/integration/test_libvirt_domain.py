@@ -16,7 +16,7 @@ from guests import wait_for_console
 from sandbox_ansible import run_module
 from virt_instances import domain_names, inactive_xml, prepare_instance
 
-from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import seed_vif
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import sample_vif
 
 GUEST = ("instance-00000531", "fa:16:3e:05:00:31", "10.1.0.31")
 BATCH = [("instance-0000053%d" % n, "fa:16:3e:05:00:3%d" % n, "10.1.0.3%d" % n) for n in (2, 3, 4)]
@@ -89,7 +89,7 @@ def test_flavor_and_nic_changes_show_a_diff_and_redefine(sandbox, host, guest_sp
     assert etree.fromstring(inactive_xml(host, GUEST[0]).encode()).findtext("memory") == "524288"
 
     two_nics = dict(guest_spec, network_info=guest_spec["network_info"] + [
-        seed_vif(mac=SECOND_NIC[0], address=SECOND_NIC[1], dhcp_server="10.1.0.3")])
+        sample_vif(mac=SECOND_NIC[0], address=SECOND_NIC[1], dhcp_server="10.1.0.3")])
     nic = run_module(sandbox, host.name, "libvirt_domain", domain_args([two_nics], state="present"), diff=True)
     assert SECOND_NIC[0] in nic["diff"][0]["after"] and SECOND_NIC[0] not in nic["diff"][0]["before"]
     assert len(etree.fromstring(inactive_xml(host, GUEST[0]).encode()).findall("devices/interface")) == 2
@@ -103,7 +103,7 @@ def test_flavor_and_nic_changes_show_a_diff_and_redefine(sandbox, host, guest_sp
     ({"flavor": {"memory_mb": 8, "vcpus": 1}}, "memory_mb 8"),
     ({"flavor": {"memory_mb": 256, "vcpus": 0}}, "vcpus 0"),
     ({"kernel": "/var/lib/novalite/instances/nowhere/kernel"}, "kernel /var/lib/novalite/instances/nowhere/kernel"),
-    ({"network_info": [seed_vif(mac="01:00:5e:00:00:01")]}, "unicast"),
+    ({"network_info": [sample_vif(mac="01:00:5e:00:00:01")]}, "unicast"),
     ({"name": "instance-0000053f", "uuid": None, "instance_dir": "/var/lib/novalite/instances/" + GUEST[0]},
      "nwfilter nova-instance-instance-0000053f-fa163e050031 is not defined"),
 ])
@@ -174,7 +174,8 @@ def test_failed_start_undefines_and_reports_libvirt_and_qemu(sandbox, host, gues
     with open(host.instance_dir(name) / "disk", "wb") as disk:  # not qcow2, as a broken image would be
         disk.write(b"\0" * 1048576)
     result = run_module(sandbox, host.name, "libvirt_domain", domain_args([spec], state="running"))
-    assert result["failed"] and result["rolled_back"] is True
+    assert result["failed"] and result["failed_step"] == "starting %s" % name
+    assert "undefine %s" % name in result["rolled_back"] and result["rollback_failures"] == []
     assert result["msg"].startswith("starting %s: " % name)
     assert "last lines of the QEMU log" in result["msg"] and "qcow2" in result["msg"]
     assert name not in domain_names(host)

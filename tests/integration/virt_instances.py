@@ -15,7 +15,7 @@ import libvirt
 from guests import libvirt_connection, make_config_drive, remove_guest
 from virt_network import BRIDGE, DHCP_SERVER
 
-from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import seed_vif
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import sample_vif
 
 FLAVOR = {"name": "m1.test", "memory_mb": 256, "vcpus": 1, "root_gb": 0}
 
@@ -35,7 +35,7 @@ def prepare_instance(host, image, name, mac, address, user_data=None, display_na
         make_config_drive(directory, json.dumps(meta), user_data)
     return {"name": name, "uuid": uuid, "display_name": display_name or hostname, "flavor": dict(FLAVOR),
             "kernel_id": "aki-test", "ramdisk_id": "ari-test", "config_drive": config_drive,
-            "network_info": [seed_vif(mac=mac, address=address, bridge=BRIDGE, dhcp_server=DHCP_SERVER)]}
+            "network_info": [sample_vif(mac=mac, address=address, bridge=BRIDGE, dhcp_server=DHCP_SERVER)]}
 
 
 @contextlib.contextmanager

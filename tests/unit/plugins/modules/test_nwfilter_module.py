@@ -32,3 +32,21 @@ def test_bad_cidr_is_refused_before_anything(conn, capsys):
     result = run_main(nwfilter, {"security_groups": [{"name": "web", "rules": [rule]}]}, capsys)
     assert result["failed"] and "cidr '300.1.0.0/16'" in result["msg"]
     assert conn.nwfilters == {}
+
+
+def test_an_unexpected_error_while_defining_is_undone_and_fails_cleanly(conn, capsys):
+    """Any exception, not only a libvirt error: fail_json naming the step, and the filters made before undefined."""
+    original = conn.nwfilterDefineXML
+
+    def crash_on_the_instance_filter(xml):
+        if "nova-instance-" in xml:
+            raise OSError(12, "Cannot allocate memory")
+        return original(xml)
+    conn.nwfilterDefineXML = crash_on_the_instance_filter
+    instance = {"instance_name": "instance-0000000a", "mac": "fa:16:3e:5a:f4:23"}
+    result = run_main(nwfilter, {"base_filters": True, "instance_filters": [instance]}, capsys)
+    step = "defining nwfilter nova-instance-instance-0000000a-fa163e5af423"
+    assert result["failed"] and result["msg"] == step + ": Cannot allocate memory"
+    assert result["failed_step"] == step
+    assert len(result["rolled_back"]) == 6 and result["rollback_failures"] == []
+    assert conn.nwfilters == {}

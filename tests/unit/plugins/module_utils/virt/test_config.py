@@ -1,15 +1,14 @@
-"""The domain XML: the seed's shape, escaping, and reading back libvirt's normalised echo."""
+"""The XML classes: escaping, and reading back libvirt's normalised echo of a domain and of a filter."""
 
 import pytest
 from lxml import etree
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_builder import HostSettings, build_guest
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_config import GuestConfig
-from ansible_collections.novalite.compute.plugins.module_utils.virt.instance_spec import parse_instance
+from ansible_collections.novalite.compute.plugins.module_utils.virt.config import FilterConfig, GuestConfig
+from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter import default_group
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import (
-    SEED_UUID, make_instance)
+    make_instance, sample_guest)
 
 # What libvirt 9.0 / QEMU 7.2 printed (XMLDesc, inactive) for a definition of this shape on a
 # sandbox host, with the instance directory replaced by {dir}.
@@ -107,44 +106,8 @@ LIBVIRT_ECHO = """<domain type='qemu'>
 """
 
 
-def seed_guest(instances_path, **fields):
-    raw = make_instance(instances_path, **fields)
-    spec = parse_instance(raw, 0, str(instances_path), with_definition=True)
-    return spec, build_guest(spec, HostSettings(), SEED_UUID)
-
-
-def test_guest_has_the_seed_shape(instances_path):
-    spec, guest = seed_guest(instances_path)
-    domain = etree.fromstring(guest.to_xml())
-    assert domain.get("type") == "qemu"
-    assert domain.findtext("name") == "instance-00000002"
-    assert domain.findtext("memory") == "524288"  # KiB, as Nova wrote it
-    assert domain.findtext("vcpu") == "1"
-    assert domain.findtext("os/kernel") == spec.path("kernel")
-    assert domain.findtext("os/initrd") == spec.path("ramdisk")
-    assert domain.findtext("os/cmdline") == "root=/dev/vda console=ttyS0"
-    assert domain.find("features/acpi") is not None
-    assert domain.find("clock").get("offset") == "utc"
-    disk = domain.find("devices/disk[@device='disk']")
-    assert disk.find("driver").attrib == {"name": "qemu", "type": "qcow2", "cache": "writeback"}
-    assert disk.find("target").attrib == {"dev": "vda", "bus": "virtio"}
-    interface = domain.find("devices/interface[@type='bridge']")
-    assert interface.find("mac").get("address") == "fa:16:3e:47:ef:94"
-    assert interface.find("model").get("type") == "virtio"
-    assert interface.find("source").get("bridge") == "br100"
-    filterref = interface.find("filterref")
-    assert filterref.get("filter") == "nova-instance-instance-00000002-fa163e47ef94"
-    assert [(p.get("name"), p.get("value")) for p in filterref] == [
-        ("IP", "10.1.0.4"), ("DHCPSERVER", "10.1.0.3"), ("PROJNET", "10.1.0.0"), ("PROJMASK", "255.255.0.0")]
-    assert [s.get("type") for s in domain.findall("devices/serial")] == ["file", "pty"]
-    assert domain.find("devices/serial/source").get("path") == spec.path("console.log")
-    assert domain.find("devices/input").attrib == {"type": "tablet", "bus": "usb"}
-    assert domain.find("devices/graphics").get("listen") == "127.0.0.1"
-    assert domain.find("devices/video/model").get("type") == "vga"
-
-
 def test_display_name_is_escaped_never_injected(instances_path):
-    _spec, guest = seed_guest(instances_path, display_name="<x>&\"'</title><evil/>")
+    _spec, guest = sample_guest(instances_path, display_name="<x>&\"'</title><evil/>")
     xml = guest.to_xml()
     domain = etree.fromstring(xml)
     assert domain.findtext("title") == "<x>&\"'</title><evil/>"
@@ -155,13 +118,13 @@ def test_display_name_is_escaped_never_injected(instances_path):
 def test_libvirt_echo_reads_back_as_the_wanted_definition(instances_path):
     make_instance(instances_path)
     _touch(str(instances_path / "instance-00000002" / "disk.config"))
-    spec, guest = seed_guest(instances_path, config_drive=True)
+    spec, guest = sample_guest(instances_path, config_drive=True)
     echo = GuestConfig.parse_str(LIBVIRT_ECHO.replace("{dir}", spec.instance_dir))
     assert echo.to_xml() == guest.to_xml()
 
 
 def test_a_real_difference_survives_the_normalisation(instances_path):
-    spec, guest = seed_guest(instances_path)
+    spec, guest = sample_guest(instances_path)
     echo = LIBVIRT_ECHO.replace("{dir}", spec.instance_dir).replace("524288", "1048576")
     assert GuestConfig.parse_str(echo).to_xml() != guest.to_xml()
 
@@ -172,18 +135,22 @@ def test_memory_units_are_read_as_kib():
         assert domain.memory_kib == {"GiB": 0}.get(unit, 524288)
 
 
-def test_disk_boot_has_no_kernel(instances_path):
-    spec, guest = seed_guest(instances_path, kernel_id=None, ramdisk_id=None)
-    domain = etree.fromstring(guest.to_xml())
-    assert domain.find("os/kernel") is None and domain.find("os/cmdline") is None
-    assert domain.findtext("os/type") == "hvm"
-
-
 def test_unparsable_xml_is_a_clear_error():
     with pytest.raises(NovaliteError, match="cannot read <domain> XML"):
         GuestConfig.parse_str("<domain")
     with pytest.raises(NovaliteError, match="expected <domain>, found <filter>"):
         GuestConfig.parse_str("<filter/>")
+
+
+def test_libvirt_echo_of_a_filter_parses_back_equal():
+    config = default_group().filter_config()
+    echo = """<filter name='nova-secgroup-default' chain='root'>
+      <uuid>ca8b0943-e452-4d6f-b003-e9774b197810</uuid>
+      <rule action='accept' direction='in' priority='500'><icmp/></rule>
+      <rule action='accept' direction='in' priority='500'><tcp dstportstart='0x16'/></rule>
+      <rule action='accept' direction='in' priority='500'><tcp dstportstart='80'/></rule>
+    </filter>"""
+    assert FilterConfig.parse_str(echo).to_xml() == config.to_xml()
 
 
 def _touch(path):

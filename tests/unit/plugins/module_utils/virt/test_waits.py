@@ -4,16 +4,13 @@ import socket
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_plan import DomainPlan
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_waits import (
-    GuestNotUp, GuestWatch, access_address, wait_for_all)
-from ansible_collections.novalite.compute.plugins.module_utils.virt.guest_network import (
-    neighbour_addresses, poke, tcp_port_open)
-from ansible_collections.novalite.compute.plugins.module_utils.virt.instance_spec import InstanceSpec
-from ansible_collections.novalite.compute.plugins.module_utils.virt.vif import parse_vif
+from ansible_collections.novalite.compute.plugins.module_utils.virt.domain import DomainPlan
+from ansible_collections.novalite.compute.plugins.module_utils.virt.guest import InstanceSpec, parse_vif
+from ansible_collections.novalite.compute.plugins.module_utils.virt.waits import (
+    GuestNotUp, GuestWatch, access_address, neighbour_addresses, poke, tcp_port_open, wait_for_all)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import (
     RUNNING, SHUTOFF, FakeClock, FakeConnection)
-from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import seed_vif
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import sample_vif
 
 ARP_TABLE = """IP address       HW type     Flags       HW address            Mask     Device
 192.168.96.254   0x1         0x2         3a:a6:00:ab:97:50     *        eth0
@@ -26,7 +23,7 @@ def running_plan(state=RUNNING):
     domain = FakeConnection().defineXML("<domain><name>instance-00000002</name><uuid>u</uuid></domain>")
     domain.state_code = state
     spec = InstanceSpec("instance-00000002")
-    spec.vifs = [parse_vif(seed_vif(), "vif")]
+    spec.vifs = [parse_vif(sample_vif(), "vif")]
     plan = DomainPlan(spec)
     plan.domain = domain
     return plan
@@ -65,7 +62,7 @@ def test_lease_reports_the_address_actually_seen():
 
 def test_lease_reads_the_neighbour_table_once_per_round_for_all_guests():
     first, second = running_plan(), running_plan()
-    second.spec.vifs = [parse_vif(seed_vif(mac="fa:16:3e:00:00:02", address="10.1.0.5"), "vif")]
+    second.spec.vifs = [parse_vif(sample_vif(mac="fa:16:3e:00:00:02", address="10.1.0.5"), "vif")]
     reads, clock = [], FakeClock()
     tables = [{}, {"fa:16:3e:47:ef:94": ["10.1.0.4"]},
               {"fa:16:3e:47:ef:94": ["10.1.0.4"], "fa:16:3e:00:00:02": ["10.1.0.5"]}]

@@ -1,13 +1,13 @@
-"""virt_type auto, the QEMU log tail, rollback and names: the small pieces."""
+"""The libvirt side: virt_type auto, the QEMU log tail, power states, the required libraries, and the names
+libvirt and the instance directory can take."""
 
 import pytest
 
+from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.virt.names import (
-    canonical_uuid, instance_filter_name, safe_name)
-from ansible_collections.novalite.compute.plugins.module_utils.virt.qemu_log import qemu_log_tail
-from ansible_collections.novalite.compute.plugins.module_utils.virt.rollback import Rollback
-from ansible_collections.novalite.compute.plugins.module_utils.virt.virt_type import resolve_virt_type
+from ansible_collections.novalite.compute.plugins.module_utils.virt import config, connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import (
+    power_state, qemu_log_tail, require_libraries, resolve_virt_type)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import FakeConnection
 
 
@@ -54,35 +54,32 @@ def test_qemu_log_tail(tmp_path):
     assert "no " in qemu_log_tail("instance-00000009", str(tmp_path))
 
 
-def test_rollback_undoes_newest_first_and_reports_what_it_could_not():
-    done = []
-    rollback = Rollback()
-    rollback.add("first", lambda: done.append(1))
-    rollback.add("second", lambda: (never for never in ()).throw(NovaliteError("stuck")))
-    rollback.add("third", lambda: done.append(3))
-    with pytest.raises(NovaliteError) as failure:
-        with rollback.on_failure():
-            raise NovaliteError("boom")
-    assert done == [3, 1]
-    assert failure.value.msg == "boom (rollback incomplete: second: stuck)"
-    assert failure.value.details["rolled_back"] is False
-
-
 def test_names():
-    name = instance_filter_name("instance-0000002a", "fa:16:3e:12:34:56")
-    assert name == "nova-instance-instance-0000002a-fa163e123456"
-    assert canonical_uuid("B110ED3B9CC34D30B433A71090166B2C", "uuid") == "b110ed3b-9cc3-4d30-b433-a71090166b2c"
+    assert validate.uuid("B110ED3B9CC34D30B433A71090166B2C", "uuid") == "b110ed3b-9cc3-4d30-b433-a71090166b2c"
     for bad in ("", "-x", ".x", "a/b", "a b", "x" * 65, "ä", None):
         with pytest.raises(InvalidInput):
-            safe_name(bad, "name")
+            validate.resource_name(bad, "name")
+        with pytest.raises(InvalidInput):
+            validate.instance_name(bad, "name")
 
 
 def test_missing_libraries_are_named_with_their_package(monkeypatch):
-    from ansible_collections.novalite.compute.plugins.module_utils.virt import addresses, connection
-    from ansible_collections.novalite.compute.plugins.module_utils.virt.libraries import require_libraries
     require_libraries()
     monkeypatch.setattr(connection, "libvirt", None)
-    monkeypatch.setattr(addresses, "netaddr", None)
+    monkeypatch.setattr(validate, "HAS_NETADDR", False)
     with pytest.raises(NovaliteError, match=r"missing on this host: python3-libvirt \(libvirt-python\), "
                                             r"python3-netaddr \(netaddr\)"):
         require_libraries()
+    monkeypatch.setattr(config, "etree", None)
+    with pytest.raises(NovaliteError, match=r"python3-lxml \(lxml\)"):
+        require_libraries()
+
+
+def test_power_states_as_reported():
+    conn = FakeConnection()
+    domain = conn.defineXML("<domain><name>instance-00000002</name><uuid>u</uuid></domain>")
+    assert power_state(domain, "instance-00000002") == "shutoff"
+    domain.state_code = 1
+    assert power_state(domain, "instance-00000002") == "running"
+    domain.state_code = 42
+    assert power_state(domain, "instance-00000002") == "nostate"

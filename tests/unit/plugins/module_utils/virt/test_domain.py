@@ -3,12 +3,13 @@
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.virt.domain_service import DomainService
+from ansible_collections.novalite.compute.plugins.module_utils.virt import domain
+from ansible_collections.novalite.compute.plugins.module_utils.virt.domain import DomainService
 from ansible_collections.novalite.compute.plugins.modules.libvirt_domain import ARGUMENT_SPEC
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import (
     PAUSED, RUNNING, SHUTOFF, libvirt_error)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import (
-    SEED_NAME, SEED_UUID, make_instance)
+    SAMPLE_NAME, SAMPLE_UUID, make_instance)
 
 FILTER = "nova-instance-instance-00000002-fa163e47ef94"
 
@@ -39,22 +40,22 @@ def test_check_mode_reports_and_changes_nothing(conn, ensure, instances_path):
     assert result["instances"][0]["changes"] == ["define", "write libvirt.xml", "start"]
     assert result["instances"][0]["state"] == "running"
     assert conn.snapshot() == before
-    assert not (instances_path / SEED_NAME / "libvirt.xml").exists()
+    assert not (instances_path / SAMPLE_NAME / "libvirt.xml").exists()
     assert result["diff"][0]["before"] == "" and "<name>instance-00000002</name>" in result["diff"][0]["after"]
 
 
 def test_define_writes_libvirt_xml_then_reruns_change_nothing(conn, ensure, instances_path):
     spec = make_instance(instances_path)
     result = ensure([spec], state="running")
-    assert result["changed"] and conn.domains[SEED_NAME].state_code == RUNNING
-    assert (instances_path / SEED_NAME / "libvirt.xml").read_text() == result["instances"][0]["definition"]
-    assert (instances_path / SEED_NAME / "console.log").stat().st_mode & 0o777 == 0o660
+    assert result["changed"] and conn.domains[SAMPLE_NAME].state_code == RUNNING
+    assert (instances_path / SAMPLE_NAME / "libvirt.xml").read_text() == result["instances"][0]["definition"]
+    assert (instances_path / SAMPLE_NAME / "console.log").stat().st_mode & 0o777 == 0o660
     assert result["virt_type"] == "qemu"
     for check_mode in (True, False):
         again = ensure([spec], check_mode=check_mode, state="running")
         assert again["changed"] is False, again["instances"][0]["changes"]
         assert again["diff"] == []
-    assert conn.defined == [SEED_NAME]
+    assert conn.defined == [SAMPLE_NAME]
 
 
 def test_changed_flavor_shows_a_diff_and_redefines_keeping_libvirt_uuid(conn, ensure, instances_path):
@@ -70,7 +71,7 @@ def test_changed_flavor_shows_a_diff_and_redefines_keeping_libvirt_uuid(conn, en
     result = ensure([spec], state="running")
     assert result["instances"][0]["uuid"] == uuid
     assert result["instances"][0]["restart_required"] is True
-    assert "<memory>1048576</memory>" in conn.domains[SEED_NAME].xml
+    assert "<memory>1048576</memory>" in conn.domains[SAMPLE_NAME].xml
 
 
 def test_uuid_that_belongs_to_another_domain_fails_before_anything(conn, ensure, instances_path):
@@ -80,23 +81,23 @@ def test_uuid_that_belongs_to_another_domain_fails_before_anything(conn, ensure,
     with pytest.raises(InvalidInput, match="already belongs to domain instance-00000002"):
         ensure([other], state="present")
     wrong = make_instance(instances_path, uuid="5c0a1f3e-7d2b-4c6a-9e1f-0b8d2a4c6e10")
-    with pytest.raises(InvalidInput, match="already exists with uuid " + SEED_UUID):
+    with pytest.raises(InvalidInput, match="already exists with uuid " + SAMPLE_UUID):
         ensure([wrong], state="absent")
     assert conn.snapshot() == before
 
 
 def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(
         conn, ensure, instances_path, monkeypatch, tmp_path):
-    from ansible_collections.novalite.compute.plugins.module_utils.virt import qemu_log
-    monkeypatch.setattr(qemu_log, "QEMU_LOG_DIR", str(tmp_path))
-    (tmp_path / (SEED_NAME + ".log")).write_text("line 1\nqemu-system-x86_64: Image is not in qcow2 format\n")
+    from ansible_collections.novalite.compute.plugins.module_utils.virt import connection
+    monkeypatch.setattr(connection, "QEMU_LOG_DIR", str(tmp_path))
+    (tmp_path / (SAMPLE_NAME + ".log")).write_text("line 1\nqemu-system-x86_64: Image is not in qcow2 format\n")
     healthy = make_instance(instances_path, name="instance-00000003", uuid=None, network_info=[])
     broken = make_instance(instances_path)
     original = conn.defineXML
 
     def define_then_break(xml):
         domain = original(xml)
-        if domain.name() == SEED_NAME:
+        if domain.name() == SAMPLE_NAME:
             domain.start_error = libvirt_error(1, "internal error: qemu unexpectedly closed the monitor")
         return domain
     conn.defineXML = define_then_break
@@ -105,10 +106,95 @@ def test_failed_start_undefines_what_it_defined_and_shows_the_qemu_log(
     message = failure.value.msg
     assert "starting instance-00000002: internal error: qemu unexpectedly closed the monitor" in message
     assert "Image is not in qcow2 format" in message
-    assert failure.value.details["rolled_back"] is True, message
+    healthy_dir, broken_dir = instances_path / "instance-00000003", instances_path / SAMPLE_NAME
+    assert failure.value.details["failed_step"] == "starting instance-00000002"
+    assert failure.value.details["rolled_back"] == [
+        "destroy instance-00000003", "undefine instance-00000002", "remove %s/console.log" % broken_dir,
+        "restore %s/libvirt.xml" % broken_dir, "undefine instance-00000003", "remove %s/console.log" % healthy_dir,
+        "restore %s/libvirt.xml" % healthy_dir], message
+    assert failure.value.details["rollback_failures"] == []
     assert conn.domains == {}  # both undefined, the healthy one destroyed first
-    assert not (instances_path / SEED_NAME / "libvirt.xml").exists()
-    assert not (instances_path / SEED_NAME / "console.log").exists()
+    assert not (instances_path / SAMPLE_NAME / "libvirt.xml").exists()
+    assert not (instances_path / SAMPLE_NAME / "console.log").exists()
+
+
+def _fail_for(name, error, original):
+    """``original``, except that for a path inside instance ``name``'s directory it raises ``error``."""
+    def replacement(path, *args, **kwargs):
+        if "/%s/" % name in str(path):
+            raise error
+        return original(path, *args, **kwargs)
+    return replacement
+
+
+@pytest.mark.parametrize("target, error, step", [
+    ("write_atomic", OSError(28, "No space left on device"), "writing {dir}/libvirt.xml"),
+    ("create_empty_console_log", PermissionError(13, "Permission denied"), "creating {dir}/console.log"),
+    ("create_empty_console_log", KeyError("a bug"), "creating {dir}/console.log"),
+])
+def test_any_exception_while_writing_an_instance_dir_undoes_the_run(
+        conn, ensure, instances_path, monkeypatch, target, error, step):
+    """Not only NovaliteErrors: an OSError (or a bug) undoes what was done and names the step."""
+    first = make_instance(instances_path, name="instance-00000003", uuid=None, network_info=[])
+    second = make_instance(instances_path)
+    monkeypatch.setattr(domain, target, _fail_for(SAMPLE_NAME, error, getattr(domain, target)))
+    with pytest.raises(NovaliteError) as failure:
+        ensure([first, second], state="running")
+    details = failure.value.details
+    assert details["failed_step"] == step.format(dir=instances_path / SAMPLE_NAME)
+    assert failure.value.msg.startswith(details["failed_step"] + ": ")
+    assert "undefine instance-00000003" in details["rolled_back"]
+    assert details["rollback_failures"] == []
+    assert conn.domains == {}
+    for name in ("instance-00000003", SAMPLE_NAME):
+        assert not (instances_path / name / "libvirt.xml").exists()
+        assert not (instances_path / name / "console.log").exists()
+
+
+def test_an_oserror_while_waiting_destroys_and_undefines_what_was_started(conn, ensure, instances_path, monkeypatch):
+    def unreadable_neighbour_table(*_args, **_kwargs):
+        raise OSError(5, "Input/output error", "/proc/net/arp")
+    monkeypatch.setattr(domain, "wait_for_all", unreadable_neighbour_table)
+    with pytest.raises(NovaliteError) as failure:
+        ensure([make_instance(instances_path)], state="running", wait_for="running")
+    assert failure.value.msg == "waiting for the guests: Input/output error: /proc/net/arp"
+    assert failure.value.details["failed_step"] == "waiting for the guests"
+    assert failure.value.details["rolled_back"][:2] == ["destroy instance-00000002", "undefine instance-00000002"]
+    assert conn.domains == {}
+
+
+def test_an_unexpected_libvirt_failure_is_undone_too(conn, ensure, instances_path):
+    """An exception that is not a libvirtError (here from defineXML) still undoes and names the step."""
+    original = conn.defineXML
+
+    def define_then_crash(xml):
+        if SAMPLE_NAME in xml:
+            raise RuntimeError("connection reset")
+        return original(xml)
+    conn.defineXML = define_then_crash
+    first = make_instance(instances_path, name="instance-00000003", uuid=None, network_info=[])
+    with pytest.raises(NovaliteError) as failure:
+        ensure([first, make_instance(instances_path)], state="present")
+    assert failure.value.msg == "defining instance-00000002: RuntimeError: connection reset"
+    assert failure.value.details["rolled_back"][0] == "remove %s/console.log" % (instances_path / SAMPLE_NAME)
+    assert "exception" in failure.value.details
+    assert conn.domains == {}
+
+
+def test_a_new_instance_dir_is_removed_again(conn, ensure, instances_path, tmp_path):
+    """A directory the run created goes away with the rest (the disk lives elsewhere here)."""
+    disk = tmp_path / "disk"
+    disk.write_bytes(b"x")
+    spec = make_instance(instances_path, kernel_id=None, ramdisk_id=None, disk=str(disk),
+                         instance_dir=str(instances_path / "fresh"), network_info=[])
+
+    def refuse(_xml):
+        raise libvirt_error(1, "internal error: simulated")
+    conn.defineXML = refuse
+    with pytest.raises(NovaliteError, match="defining instance-00000002: internal error: simulated") as failure:
+        ensure([spec], state="present")
+    assert failure.value.details["rolled_back"][-1] == "remove %s" % (instances_path / "fresh")
+    assert not (instances_path / "fresh").exists()
 
 
 def test_missing_filter_or_bridge_fails_before_anything(conn, ensure, instances_path, sysfs):
@@ -120,7 +206,7 @@ def test_missing_filter_or_bridge_fails_before_anything(conn, ensure, instances_
     spec["network_info"][0]["network"]["bridge"] = "br200"
     with pytest.raises(InvalidInput, match="bridge br200 does not exist"):
         ensure([spec], state="running")
-    assert conn.domains == {} and not (instances_path / SEED_NAME / "libvirt.xml").exists()
+    assert conn.domains == {} and not (instances_path / SAMPLE_NAME / "libvirt.xml").exists()
 
 
 def test_present_does_not_need_the_filter_yet(conn, ensure, instances_path):
@@ -131,62 +217,62 @@ def test_present_does_not_need_the_filter_yet(conn, ensure, instances_path):
 def test_shutdown_waits_for_acpi_then_destroys_after_the_timeout(conn, ensure, instances_path):
     spec = make_instance(instances_path)
     ensure([spec], state="running")
-    domain = conn.domains[SEED_NAME]
+    domain = conn.domains[SAMPLE_NAME]
     domain.obeys_acpi = False
-    result = ensure([{"name": SEED_NAME}], state="shutdown", shutdown_timeout=0)
+    result = ensure([{"name": SAMPLE_NAME}], state="shutdown", shutdown_timeout=0)
     assert result["instances"][0]["changes"] == ["shutdown", "destroy after shutdown timeout"]
     assert domain.state_code == SHUTOFF
     assert ("shutdown", 1) in domain.calls  # VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
-    assert ensure([{"name": SEED_NAME}], state="shutdown")["changed"] is False
+    assert ensure([{"name": SAMPLE_NAME}], state="shutdown")["changed"] is False
 
 
 def test_shutdown_without_destroy_fails_when_the_guest_ignores_acpi(conn, ensure, instances_path):
     ensure([make_instance(instances_path)], state="running")
-    conn.domains[SEED_NAME].obeys_acpi = False
+    conn.domains[SAMPLE_NAME].obeys_acpi = False
     with pytest.raises(NovaliteError, match="still running 0s after the ACPI shutdown request"):
-        ensure([{"name": SEED_NAME}], state="shutdown", shutdown_timeout=0, destroy_after_timeout=False)
-    assert conn.domains[SEED_NAME].state_code == RUNNING
+        ensure([{"name": SAMPLE_NAME}], state="shutdown", shutdown_timeout=0, destroy_after_timeout=False)
+    assert conn.domains[SAMPLE_NAME].state_code == RUNNING
 
 
 def test_acpi_shutdown_and_destroyed(conn, ensure, instances_path):
     ensure([make_instance(instances_path)], state="running")
-    assert ensure([{"name": SEED_NAME}], state="shutdown")["instances"][0]["changes"] == ["shutdown"]
+    assert ensure([{"name": SAMPLE_NAME}], state="shutdown")["instances"][0]["changes"] == ["shutdown"]
     ensure([make_instance(instances_path)], state="running")
-    result = ensure([{"name": SEED_NAME}], state="destroyed")
+    result = ensure([{"name": SAMPLE_NAME}], state="destroyed")
     assert result["instances"][0]["changes"] == ["destroy"] and result["instances"][0]["state"] == "shutoff"
 
 
 def test_paused_guest_is_resumed(conn, ensure, instances_path):
     spec = make_instance(instances_path)
     ensure([spec], state="running")
-    conn.domains[SEED_NAME].state_code = PAUSED
+    conn.domains[SAMPLE_NAME].state_code = PAUSED
     assert ensure([spec], state="running")["instances"][0]["changes"] == ["resume"]
-    assert conn.domains[SEED_NAME].state_code == RUNNING
+    assert conn.domains[SAMPLE_NAME].state_code == RUNNING
 
 
 def test_absent_destroys_undefines_and_removes_the_dir(conn, ensure, instances_path):
     ensure([make_instance(instances_path)], state="running")
-    result = ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True, check_mode=True)
+    result = ensure([{"name": SAMPLE_NAME}], state="absent", remove_instance_dir=True, check_mode=True)
     assert result["instances"][0]["changes"] == ["destroy", "undefine", "remove instance dir"]
-    assert SEED_NAME in conn.domains
-    result = ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True)
+    assert SAMPLE_NAME in conn.domains
+    result = ensure([{"name": SAMPLE_NAME}], state="absent", remove_instance_dir=True)
     assert result["instances"][0]["state"] == "absent" and conn.domains == {}
-    assert not (instances_path / SEED_NAME).exists()
-    assert ensure([{"name": SEED_NAME}], state="absent", remove_instance_dir=True)["changed"] is False
+    assert not (instances_path / SAMPLE_NAME).exists()
+    assert ensure([{"name": SAMPLE_NAME}], state="absent", remove_instance_dir=True)["changed"] is False
 
 
 def test_remove_instance_dir_only_inside_instances_path(conn, ensure, instances_path, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     with pytest.raises(InvalidInput, match="only removes directories inside instances_path"):
-        ensure([{"name": SEED_NAME, "instance_dir": str(outside)}], state="absent", remove_instance_dir=True)
+        ensure([{"name": SAMPLE_NAME, "instance_dir": str(outside)}], state="absent", remove_instance_dir=True)
     assert outside.exists()
 
 
 def test_autostart_is_set_and_reported(conn, ensure, instances_path):
     spec = make_instance(instances_path)
     result = ensure([spec], state="present", autostart=True)
-    assert "autostart on" in result["instances"][0]["changes"] and conn.domains[SEED_NAME].autostart_flag
+    assert "autostart on" in result["instances"][0]["changes"] and conn.domains[SAMPLE_NAME].autostart_flag
     assert ensure([spec], state="present", autostart=True)["changed"] is False
     assert ensure([spec], state="present")["changed"] is False  # not given: left alone
 
