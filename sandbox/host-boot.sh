@@ -23,13 +23,26 @@ bind facts.d /etc/ansible/facts.d
 bind etc/sysctl.d /etc/sysctl.d  # host preparation persists sysctls here, not on the machine
 bind lib/novalite /var/lib/novalite
 
-# The host's own name must resolve locally, as on any Debian host: libvirtd looks it up on
-# every domain start and would otherwise wait 10 s for a DNS server no namespace can reach.
-printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$2" > "$state/hosts"
+# /etc/hosts (the host's own name, and with a management network the other hosts' names) and
+# an empty resolv.conf, both written by sandbox.py: lookups never wait for a DNS server.
 mount --bind "$state/hosts" /etc/hosts
-# No resolver: lookups of other names fail at once instead of timing out.
-printf '# sandbox host: no DNS resolver\n' > "$state/resolv.conf"
 mount --bind "$state/resolv.conf" /etc/resolv.conf
+
+if [ -d "$state/etc-ssh" ]; then
+    # With --ssh: the host's own /etc/ssh (sshd config, host key, root's keys and known hosts),
+    # its own empty /root/.ssh over the machine's, and its own login records, so sshd and ssh
+    # inside the host never read or write the machine's.
+    mount --bind "$state/etc-ssh" /etc/ssh
+    if [ -d /root/.ssh ]; then
+        mount --bind "$state/root-ssh" /root/.ssh
+    fi
+    for record in wtmp btmp lastlog; do
+        if [ -f "/var/log/$record" ]; then
+            : > "$state/log/$record"
+            mount --bind "$state/log/$record" "/var/log/$record"
+        fi
+    done
+fi
 
 ip link set lo up
 libvirtd --daemon --pid-file /run/libvirtd.pid
