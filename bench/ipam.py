@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: IPAM allocations from the seed's /16 with 60,000 addresses already in use.
+"""Benchmark: IPAM allocations from a /16 with 60,000 addresses already in use.
 
     .venv/bin/python bench/ipam.py [--repeat 5]
 
@@ -34,14 +34,11 @@ sys.path.insert(0, str(REPO / ".collections"))
 import netaddr  # noqa: E402
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError  # noqa: E402
-from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import (  # noqa: E402
-    ReservationLedger)
-from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import (  # noqa: E402
-    AllocationRequest, allocate)
-from ansible_collections.novalite.compute.plugins.module_utils.network.controller_allocation import (  # noqa: E402
-    allocate_on_controller)
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import NetworkRecord  # noqa: E402
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_usage import NetworkUsage  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (  # noqa: E402
+    AllocationRequest, NetworkUsage, allocate)
+from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import allocate_on_controller  # noqa: E402
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger  # noqa: E402
 
 NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
            "gateway": None, "dhcp_start": None, "netmask": None, "broadcast": None, "dns1": "8.8.4.4", "dns2": None,

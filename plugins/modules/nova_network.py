@@ -10,19 +10,22 @@ module: nova_network
 short_description: Set up a FlatDHCP network on a compute host and commit fixed IPs (nova-network)
 version_added: 0.1.0
 description:
-  - Does on one compute host what nova-network's FlatDHCPManager did in C(allocate_fixed_ip) and
-    C(_setup_network_on_host) (seed section 1.4), for a whole batch of instances in one call.
+  - Does on one compute host what nova-network's C(FlatDHCPManager) did in C(allocate_fixed_ip) and
+    C(_setup_network_on_host) (C(nova/network/manager.py), C(nova/network/linux_net.py)), for a whole
+    batch of instances in one call.
   - Under the host's facts lock it re-checks every allocation against this host's facts and refuses
     an address or MAC another instance holds, then records C(networks[uuid]) (with this host's
-    C(dhcp_server)) and C(fixed_ips[address]) in C(/etc/ansible/facts.d/novalite.fact).
-  - "Bridge (linux_net.ensure_bridge): created if absent with forward delay 0 and STP off, brought up;
+    C(dhcp_server)) and C(fixed_ips[address]) in the facts document O(facts_path).
+  - "Bridge (C(ensure_bridge)): created if absent with forward delay 0 and STP off, brought up;
     O(network.bridge_interface) is enslaved and its IPv4 addresses and gateway routes move onto the
     bridge in one C(ip -batch). The DHCP-server address is put first on the bridge
-    (initialize_gateway_device) and C(net.ipv4.ip_forward) set to 1."
-  - "iptables: chains C(nova-fwd-<bridge>) (hooked from FORWARD, C(-i/-o <bridge> -j ACCEPT)) and
-    C(nova-in-<bridge>) (hooked from INPUT, DHCP and DNS to dnsmasq) are owned by this module and
-    applied whole with C(iptables-restore --noflush)."
-  - "dnsmasq with the seed's flags (C(--strict-order --bind-interfaces --conf-file= --domain
+    (C(initialize_gateway_device)) and C(net.ipv4.ip_forward) set to V(1)."
+  - "iptables (C(IptablesManager)): the chains C(nova-fwd-<bridge>) (jumped to from FORWARD,
+    C(-i/-o <bridge> -j ACCEPT)) and C(nova-in-<bridge>) (from INPUT, DHCP and DNS to dnsmasq) are owned
+    by this module, compared with C(iptables-save) and changed with one C(iptables-restore -w --noflush)
+    per table under the lock C(nova-iptables) in O(locks_path). Other chains are left alone; a
+    missing jump is inserted at the top, an existing one is kept where it is."
+  - "dnsmasq with Nova's flags (C(--strict-order --bind-interfaces --conf-file= --domain
     --pid-file --listen-address --except-interface=lo --dhcp-range=set:<label>,<dhcp_start>,static,<netmask>,<lease>s
     --dhcp-lease-max --dhcp-hostsfile --leasefile-ro)); files C(nova-<bridge>.conf) (one
     C(mac,hostname.domain,ip) line per fixed IP on this host, mode 0644) and C(nova-<bridge>.pid) in
@@ -31,79 +34,22 @@ description:
     dnsmasq with this hosts file."
   - Instances given without O(instances[].address) or O(instances[].mac) get them allocated from this
     host's own facts (single-host use). In multi-host use allocate with M(novalite.compute.ipam_allocate)
-    on the controller first and pass its C(by_host) entries here.
-  - O(state=absent) with O(instances) releases those instances (hosts line removed, dnsmasq HUPed,
-    address freed). O(state=absent) without O(instances) takes the network down on this host.
-  - If a step fails, the steps already applied are undone and the facts are left as they were.
+    on the controller first and pass its RV(novalite.compute.ipam_allocate#module:by_host) entries here.
+  - O(state=absent) with O(instances) releases those instances (Nova's C(deallocate_fixed_ip)) from what
+    this host recorded - each released address's own network (as recorded in the facts) loses the hosts
+    line and its running dnsmasq is sent SIGHUP. O(network) is not needed and not read for that, so a
+    definition that changed or broke since the instances were created does not block their release.
+  - O(state=absent) without O(instances) takes the network O(network) down on this host.
+  - O(network) is required with O(state=present) and to take a network down.
+  - All input is checked before anything on the host is touched. If a step fails (an exception of any
+    kind), the steps already applied are undone newest first and the facts are left as they were; the
+    failure names the step (C(failed_step)) and lists what was undone (C(rolled_back)) and any undo
+    that failed (C(rollback_failures)).
 options:
-  network:
-    description:
-      - The network, as nova-manage created it. The seed's C(private) network is the example.
-    type: dict
-    required: true
-    suboptions:
-      uuid:
-        description: The network's UUID.
-        type: str
-        required: true
-      label:
-        description: Its name; also the dnsmasq tag (C(set:<label>)), so letters, digits, C(_), C(.), C(-).
-        type: str
-        required: true
-      cidr:
-        description: The IPv4 network, for example C(10.1.0.0/16); prefix /30 or shorter.
-        type: str
-        required: true
-      gateway:
-        description: The guests' gateway; defaults to the first host address of O(network.cidr).
-        type: str
-      dhcp_start:
-        description: The lowest address handed out; defaults to the second host address.
-        type: str
-      netmask:
-        description: Derived from O(network.cidr); if given it must match.
-        type: str
-      broadcast:
-        description: Derived from O(network.cidr); if given it must match.
-        type: str
-      dns1:
-        description: First DNS server given to guests (network_info).
-        type: str
-      dns2:
-        description: Second DNS server.
-        type: str
-      bridge:
-        description: The Linux bridge, at most 15 characters of letters, digits, C(_), C(.), C(-).
-        type: str
-        required: true
-      bridge_interface:
-        description: The physical interface enslaved to the bridge (its addresses and routes move over).
-        type: str
-      multi_host:
-        description: Each compute host serves DHCP from an address of its own (else the gateway does).
-        type: bool
-        default: false
-      project_id:
-        description: The owning project, if any (network_info C(meta.tenant_id)).
-        type: str
-      vlan:
-        description: Recorded only (FlatDHCP does not tag).
-        type: int
-      reserved:
-        description:
-          - Addresses never handed out besides network, gateway and broadcast, each an address,
-            a range C(a-b) or a CIDR inside O(network.cidr).
-        type: list
-        elements: str
-        default: []
-      dhcp_domain:
-        description: Domain of the guests' names in the hosts file.
-        type: str
-        default: novalocal
   instances:
     description:
-      - "With O(state=present): the instances of this host to commit, each as returned in
-        C(by_host[host].instances) of M(novalite.compute.ipam_allocate). Instances already recorded keep
+      - "With O(state=present): the instances of this host to commit, each an entry of this host's
+        C(instances) in RV(novalite.compute.ipam_allocate#module:by_host). Instances already recorded keep
         their address, MAC and VIF id."
       - With O(state=absent), the instances to release (only O(instances[].instance_uuid) is used);
         leave O(instances) out to take the whole network down on this host.
@@ -115,16 +61,16 @@ options:
         type: str
         required: true
       instance_name:
-        description: Its name (C(instance-%08x)), kept in facts.
+        description: Its libvirt name (C(instance-%08x)), kept in facts; 1 to 64 letters, digits, C(_), C(.) or C(-).
         type: str
       hostname:
-        description: Its hostname, a DNS label; required with O(state=present).
+        description: Its hostname, a DNS label (it goes into the dnsmasq hosts file); required with O(state=present).
         type: str
       address:
         description: Its fixed IP; allocated from this host's facts when left out.
         type: str
       mac:
-        description: Its MAC (unicast); a new C(fa:16:3e) one when left out.
+        description: Its MAC (unicast); a new C(fa:16:3e:xx:xx:xx) one when left out.
         type: str
       vif_id:
         description: Its VIF UUID; a new one when left out.
@@ -132,13 +78,16 @@ options:
   dhcp_server:
     description:
       - This host's DHCP-server address on the network. When left out it is taken from facts, or the
-        next free pool address (multi_host), or the gateway (not multi_host).
+        next free pool address (O(network.multi_host=true)), or the gateway (O(network.multi_host=false)).
+      - Not read for a release.
     type: str
   host:
     description: This host's name as recorded in facts; defaults to its hostname. Pass C(inventory_hostname).
     type: str
   state:
-    description: C(present) sets up and commits; C(absent) releases O(instances) or takes the network down.
+    description:
+      - V(present) sets the network up and commits O(instances).
+      - V(absent) releases O(instances), or without O(instances) takes the network down.
     type: str
     choices: [present, absent]
     default: present
@@ -153,15 +102,15 @@ options:
     type: path
     default: /var/lib/novalite/networks
   facts_path:
-    description: The host's facts document.
+    description: The host's facts document (read by C(setup) as C(ansible_local.novalite)).
     type: path
     default: /etc/ansible/facts.d/novalite.fact
   locks_path:
-    description: Directory of external locks (C(nova-iptables) is taken while applying chains).
+    description: Directory of external locks (C(nova-iptables) is held while chains are applied).
     type: path
     default: /var/lib/novalite/locks
   dnsmasq_config_file:
-    description: Passed as C(--conf-file=); empty means no configuration file at all.
+    description: Passed as C(--conf-file=); V("") means no configuration file at all.
     type: str
     default: ""
   dhcp_lease_time:
@@ -170,11 +119,14 @@ options:
     default: 120
 notes:
   - Needs root, iproute2, iptables, sysctl and dnsmasq on the host.
-  - Lease events (nova-dhcpbridge) are not reproduced, so no C(--dhcp-script).
+  - Lease events (nova-dhcpbridge) are not reproduced, so dnsmasq runs without C(--dhcp-script).
+seealso:
+  - module: novalite.compute.ipam_allocate
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
   - novalite.compute.attributes
+  - novalite.compute.network
 """
 
 EXAMPLES = r"""
@@ -188,13 +140,13 @@ EXAMPLES = r"""
 
 - name: Set up the network and commit this host's fixed IPs
   novalite.compute.nova_network:
-    network: "{{ novalite_network }}"
+    network: "{{ ipam.network }}"
     host: "{{ inventory_hostname }}"
     instances: "{{ ipam.by_host[inventory_hostname].instances | default([]) }}"
     dhcp_server: "{{ ipam.by_host[inventory_hostname].dhcp_server | default(omit) }}"
   register: net
 
-- name: Single host, the seed's network; addresses allocated from this host's facts
+- name: Single host, addresses allocated from this host's facts (first guest 10.1.0.2, DHCP server 10.1.0.3)
   novalite.compute.nova_network:
     network:
       uuid: e011b388-163b-4080-a083-bb63ebed7f6a
@@ -209,9 +161,8 @@ EXAMPLES = r"""
         instance_name: instance-0000000a
         hostname: vm1
 
-- name: Release an instance (delete flow)
+- name: Release an instance (delete flow); its network is the one the host recorded
   novalite.compute.nova_network:
-    network: "{{ novalite_network }}"
     state: absent
     instances:
       - instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0
@@ -226,11 +177,13 @@ EXAMPLES = r"""
 RETURN = r"""
 network_info:
   description:
-    - "Per instance of O(instances), its VIFs in the seed's shape: C(id) (VIF uuid), C(address) (MAC),
-      C(meta), C(network) with C(id), C(label), C(bridge), C(meta) (C(tenant_id), C(multi_host),
-      C(should_create_bridge), C(bridge_interface)) and C(subnets): the IPv4 one (C(cidr), C(version),
-      C(ips) of type fixed, C(gateway), C(dns), C(routes), C(meta.dhcp_server)) and an empty IPv6 one."
-  returned: always (empty unless O(state=present))
+    - "Per instance of O(instances) (by instance UUID), its VIFs in the shape of C(nova/network/model.py):
+      C(id) (VIF UUID), C(address) (MAC), C(meta), and C(network) with C(id), C(label), C(bridge),
+      C(meta) (C(tenant_id), C(multi_host), C(should_create_bridge), C(bridge_interface)) and C(subnets):
+      the IPv4 one (C(cidr), C(version), C(ips) of type C(fixed), C(gateway), C(dns), C(routes),
+      C(meta.dhcp_server)) and an empty IPv6 one, as FlatDHCP networks had."
+    - Empty unless O(state=present).
+  returned: always
   type: dict
   sample:
     90844617-d71f-474f-9cdf-35e244c846b0:
@@ -252,22 +205,110 @@ network_info:
               meta: {dhcp_server: 10.1.0.3}
             - {cidr: null, version: null, ips: [], dns: [], routes: [], meta: {dhcp_server: 10.1.0.3},
                gateway: {address: null, type: gateway, version: null, meta: {}}}
+  contains:
+    <instance_uuid>:
+      description: The VIFs of the instance with this UUID (one, as the instance is on one network).
+      type: list
+      elements: dict
+      sample:
+        - id: 99a3c937-1a0f-48f7-8015-166d7644e9a0
+          address: "fa:16:3e:5a:f4:23"
+          meta: {}
+          network: {id: e011b388-163b-4080-a083-bb63ebed7f6a, label: private, bridge: br100}
+      contains:
+        id:
+          description: The VIF's UUID.
+          type: str
+          sample: 99a3c937-1a0f-48f7-8015-166d7644e9a0
+        address:
+          description: The VIF's MAC.
+          type: str
+          sample: "fa:16:3e:5a:f4:23"
+        meta:
+          description: Empty, as Nova's was for FlatDHCP.
+          type: dict
+          sample: {}
+        network:
+          description: The network the VIF is on.
+          type: dict
+          sample: {id: e011b388-163b-4080-a083-bb63ebed7f6a, label: private, bridge: br100}
+          contains:
+            id:
+              description: The network's UUID.
+              type: str
+              sample: e011b388-163b-4080-a083-bb63ebed7f6a
+            label:
+              description: The network's label.
+              type: str
+              sample: private
+            bridge:
+              description: The bridge the guest's interface is plugged into.
+              type: str
+              sample: br100
+            meta:
+              description:
+                - C(tenant_id), C(multi_host), C(should_create_bridge) (always V(true)) and C(bridge_interface).
+              type: dict
+              sample: {tenant_id: null, multi_host: true, should_create_bridge: true, bridge_interface: eth0}
+            subnets:
+              description:
+                - The IPv4 subnet (C(cidr), C(version) V(4), C(ips) with the fixed IP, C(gateway), C(dns),
+                  C(routes), C(meta.dhcp_server)), then an empty IPv6 one (C(cidr) and C(version) null).
+              type: list
+              elements: dict
+              sample: [{cidr: 10.1.0.0/16, version: 4, meta: {dhcp_server: 10.1.0.3}}, {cidr: null, version: null}]
 fixed_ips:
-  description: The committed fixed IP of each instance of O(instances) (with O(state=present)).
+  description: The committed fixed IP of each instance of O(instances), in order (empty unless O(state=present)).
   returned: always
   type: list
   elements: dict
+  sample:
+    - address: 10.1.0.2
+      network_id: e011b388-163b-4080-a083-bb63ebed7f6a
+      mac: "fa:16:3e:5a:f4:23"
+      vif_id: 99a3c937-1a0f-48f7-8015-166d7644e9a0
+      instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0
+      instance_name: instance-0000000a
+      hostname: vm1
+      host: compute1
   contains:
-    address: {description: The fixed IP., type: str}
-    network_id: {description: The network uuid., type: str}
-    mac: {description: The MAC., type: str}
-    vif_id: {description: The VIF uuid., type: str}
-    instance_uuid: {description: The instance., type: str}
-    instance_name: {description: Its name., type: str}
-    hostname: {description: Its hostname., type: str}
-    host: {description: This host., type: str}
+    address:
+      description: The fixed IP.
+      type: str
+      sample: 10.1.0.2
+    network_id:
+      description: The network's UUID.
+      type: str
+      sample: e011b388-163b-4080-a083-bb63ebed7f6a
+    mac:
+      description: The MAC of the instance's VIF.
+      type: str
+      sample: "fa:16:3e:5a:f4:23"
+    vif_id:
+      description: The VIF's UUID.
+      type: str
+      sample: 99a3c937-1a0f-48f7-8015-166d7644e9a0
+    instance_uuid:
+      description: The instance's UUID.
+      type: str
+      sample: 90844617-d71f-474f-9cdf-35e244c846b0
+    instance_name:
+      description: The instance's libvirt name (null when never given).
+      type: str
+      sample: instance-0000000a
+    hostname:
+      description: The instance's hostname (its name in the hosts file).
+      type: str
+      sample: vm1
+    host:
+      description: This host, as O(host) named it.
+      type: str
+      sample: compute1
 dhcp_server:
-  description: This host's DHCP-server address on the network (null once taken down).
+  description:
+    - This host's DHCP-server address on the network (null once taken down).
+    - For a release, that of the released addresses' network (the first, if they span several; null when
+      nothing was released).
   returned: always
   type: str
   sample: 10.1.0.3
@@ -277,21 +318,23 @@ dnsmasq_pid:
   type: int
   sample: 4242
 released:
-  description: The addresses freed (O(state=absent) with O(instances)).
+  description: The addresses freed, lowest first (O(state=absent) with O(instances)).
   returned: always
   type: list
   elements: str
+  sample: [10.1.0.2]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
-from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import NOVA_NETWORK_SPEC
-from ansible_collections.novalite.compute.plugins.module_utils.network.host_service import ensure_state
+from ansible_collections.novalite.compute.plugins.module_utils.network.service import NOVA_NETWORK_SPEC, ensure_state
+
+ARGUMENT_SPEC = NOVA_NETWORK_SPEC
 
 
 def main():
-    module = AnsibleModule(argument_spec=NOVA_NETWORK_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, ensure_state)
 
 

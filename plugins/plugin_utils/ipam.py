@@ -1,11 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side IPAM: the ipam_allocate action's argument spec."""
+"""The ipam_allocate action: allocate from every host's facts plus the controller's ledger.
+
+Facts are gathered at the start of a play, so two plays started together each miss what the
+other is about to commit. Every allocation is therefore also reserved in the controller's
+ledger, under its lock, and counted as taken by later allocations until the TTL passes.
+
+A reservation stays after the host's facts show it (a play whose facts were gathered before
+that commit still needs it), and goes early only when it can no longer matter: the facts show
+its VIF released, or the instance or the address held by something else (facts win), or the
+delete flow releases the instance here. So the ledger never brings back a released address.
+A release is found by instance in every network's reservations, so it needs no network
+definition (one changed or broken since the instance was created must not block a delete).
+"""
 
 from __future__ import annotations
 
-from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import NETWORK
+from ansible_collections.novalite.compute.plugins.module_utils.common import validate
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NETWORK, NetworkRecord
+from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
+    INSTANCE_FIELDS, AllocationRequest, NetworkUsage, allocate)
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, DEFAULT_TTL_SECONDS
 
 REQUEST_OPTIONS = {
@@ -25,3 +41,102 @@ IPAM_ALLOCATE_SPEC = {
     "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
     "ledger_ttl": {"type": "int", "default": int(DEFAULT_TTL_SECONDS)},  # the ledger keeps seconds as a float
 }
+FIXED_IPS_KIND = "fixed_ips/"  # + network uuid: {instance uuid: fixed ip record}
+DHCP_SERVERS_KIND = "dhcp_servers/"  # + network uuid: {host: address}
+
+
+def allocate_on_controller(args, documents, ledger, check_mode=False, rng=None):
+    """``args``: network, requests, release; ``documents``: {host: facts document}.
+
+    A call that only releases does not read ``network``: it works from the ledger alone.
+    """
+    validate.require_netaddr()
+    to_release = [validate.uuid(u, "release[%d]" % i) for i, u in enumerate(args["release"])]
+    network = None if to_release and not args["requests"] else _network(args)
+    requests = [_parse_request(entry, index, documents) for index, entry in enumerate(args["requests"])]
+    with ledger.session(write=not check_mode) as session:
+        released = _release(session, to_release)
+        if network is None:
+            return _output(None, None, released)
+        usage = NetworkUsage(network)
+        for host, document in documents.items():
+            usage.add_facts(host, document)
+        _reconcile(session, network, usage)
+        result = allocate(network, usage, requests, rng=rng)
+        _reserve(session, network, result)
+    return _output(network, result, released)
+
+
+def _network(args):
+    if args.get("network") is None:
+        raise InvalidInput("network is required, unless the call only releases instances")
+    return NetworkRecord.from_params(args["network"])
+
+
+def _parse_request(entry, index, documents):
+    where = "requests[%d]" % index
+    host = entry.get("host")
+    if host not in documents:
+        raise InvalidInput("%s.host %r is not one of the hosts whose facts are read (%s)"
+                           % (where, host, ", ".join(sorted(documents))), value=host)
+    return AllocationRequest.from_params(entry, host, where)
+
+
+def _release(session, instance_uuids):
+    """Forget the instances' reservations in every network; their addresses, in release order."""
+    kinds = sorted(kind for kind in session.entries if kind.startswith(FIXED_IPS_KIND))
+    released = []
+    for instance_uuid in instance_uuids:
+        for kind in kinds:
+            reserved = session.reserved(kind).get(instance_uuid)
+            if reserved:
+                released.append(reserved["address"])
+                session.forget(kind, instance_uuid)
+    return released
+
+
+def _reconcile(session, network, usage):
+    """Add the live reservations to ``usage``; forget those the facts have made moot."""
+    fixed_kind, dhcp_kind = FIXED_IPS_KIND + network.uuid, DHCP_SERVERS_KIND + network.uuid
+    for instance_uuid, record in session.reserved(fixed_kind).items():
+        in_facts = usage.by_instance.get(instance_uuid)
+        holder = usage.fixed_ips.get(record["address"])
+        if (record["vif_id"] in usage.released_vif_ids
+                or (in_facts and in_facts["vif_id"] != record["vif_id"])
+                or (holder and holder["instance_uuid"] != instance_uuid)
+                or record["address"] in usage.dhcp_servers.values()):
+            session.forget(fixed_kind, instance_uuid)
+        else:
+            usage.add_fixed_ip(record)
+    for host, address in session.reserved(dhcp_kind).items():
+        serving = usage.dhcp_servers.get(host)
+        if (serving and serving != address) or address in usage.fixed_ips:
+            session.forget(dhcp_kind, host)
+        else:
+            usage.add_dhcp_server(host, address)
+
+
+def _reserve(session, network, result):
+    new = set(result.new_instances)
+    for record in result.fixed_ips:
+        if record["instance_uuid"] in new:
+            session.reserve(FIXED_IPS_KIND + network.uuid, record["instance_uuid"], record)
+    for host in result.new_dhcp_hosts:
+        session.reserve(DHCP_SERVERS_KIND + network.uuid, host, result.dhcp_servers[host])
+
+
+def _output(network, result, released):
+    """The action's result; without a network (a release alone) nothing was allocated."""
+    fixed_ips = result.fixed_ips if result else []
+    dhcp_servers = result.dhcp_servers if result else {}
+    by_host = {host: {"dhcp_server": address, "instances": []} for host, address in dhcp_servers.items()}
+    for record in fixed_ips:
+        by_host[record["host"]]["instances"].append({field: record[field] for field in INSTANCE_FIELDS})
+    return {
+        "changed": bool(released or (result and (result.new_instances or result.new_dhcp_hosts))),
+        "network": network.to_facts() if network else None,
+        "allocations": fixed_ips,
+        "dhcp_servers": dhcp_servers,
+        "by_host": by_host,
+        "released": released,
+    }

@@ -1,4 +1,4 @@
-"""nova_network on the sandbox: the seed's network, the network playbooks, and a host's network state."""
+"""nova_network on the sandbox: the private network 10.1.0.0/16 on br100, the network playbooks, and a host's network state."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ from sandbox_ansible import FACTS, host_facts, run_module
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks" / "network"
 
-SEED_NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
+PRIVATE_NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
                 "dns1": "8.8.4.4", "bridge": "br100", "bridge_interface": "eth0", "multi_host": True}
 
 
@@ -26,7 +26,7 @@ def host_state(host):
 
 def take_network_down(sandbox, network=None):
     """Release every instance of the network on every host, then take it down with the bridge."""
-    network = network or SEED_NETWORK
+    network = network or PRIVATE_NETWORK
     for host in sandbox.hosts:
         holders = [{"instance_uuid": r["instance_uuid"]} for r in host_facts(host)["fixed_ips"].values()
                    if r["network_id"] == network["uuid"]]

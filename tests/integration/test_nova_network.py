@@ -13,7 +13,7 @@ import time
 import pytest
 
 from guests import boot_guest, pings, wait_for_console, world_readable_dir
-from network_ansible import PLAYBOOKS, SEED_NETWORK, host_state, take_network_down
+from network_ansible import PLAYBOOKS, PRIVATE_NETWORK, host_state, take_network_down
 from sandbox import pid_alive
 from sandbox_ansible import PlaybookRun, host_facts, run_module, run_playbook
 from virt_instances import host_libvirt, remove_instances
@@ -64,15 +64,15 @@ def guests(guest_image):
 
 def allocate(sandbox, controller, requests, check=False):
     """allocate.yml; returns ({host: recorded results}, the PlaybookRun)."""
-    extra = {"network": SEED_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
+    extra = {"network": PRIVATE_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
              "results_dir": str(controller["results_dir"])}
     run = run_playbook(sandbox, PLAYBOOKS / "allocate.yml", extra, check=check)
     results = {path.stem: json.loads(path.read_text()) for path in controller["results_dir"].glob("*.json")}
     return results, run
 
 
-def ipam_only(sandbox, controller, requests, check=False, release=()):
-    extra = {"network": SEED_NETWORK, "requests": requests, "release": list(release),
+def ipam_only(sandbox, controller, requests, check=False, release=(), network=None):
+    extra = {"network": network or PRIVATE_NETWORK, "requests": requests, "release": list(release),
              "state_dir": str(controller["state_dir"]), "results_dir": str(controller["results_dir"])}
     run_playbook(sandbox, PLAYBOOKS / "ipam_only.yml", extra, check=check)
     return json.loads((controller["results_dir"] / "ipam.json").read_text())
@@ -101,7 +101,7 @@ def ipv4_of(host, device):
 
 def test_nova_network_check_real_idempotent_and_the_host_it_leaves(sandbox, network_down):
     host = sandbox.host("compute1")
-    args = {"network": SEED_NETWORK, "host": "compute1", "instances": [instance(10)]}
+    args = {"network": PRIVATE_NETWORK, "host": "compute1", "instances": [instance(10)]}
     untouched = host_state(host)
     checked = run_module(sandbox, "compute1", "nova_network", args, check=True, diff=True)
     assert checked["changed"] is True and not checked.get("failed"), checked
@@ -111,7 +111,7 @@ def test_nova_network_check_real_idempotent_and_the_host_it_leaves(sandbox, netw
     real = run_module(sandbox, "compute1", "nova_network", args, diff=True)
     assert real["changed"] is True and not real.get("failed"), real
     fixed_ip = real["fixed_ips"][0]
-    assert (fixed_ip["address"], real["dhcp_server"]) == ("10.1.0.2", "10.1.0.3")  # the seed's values
+    assert (fixed_ip["address"], real["dhcp_server"]) == ("10.1.0.2", "10.1.0.3")  # Nova's order: guest, then host
     for check in (True, False):
         again = run_module(sandbox, "compute1", "nova_network", args, check=check, diff=True)
         assert again["changed"] is False, again["diff"]
@@ -136,42 +136,42 @@ def test_nova_network_check_real_idempotent_and_the_host_it_leaves(sandbox, netw
     assert host.run(["stat", "-c", "%a", HOSTS_FILE, os.path.dirname(HOSTS_FILE)]).stdout.split() == ["644", "755"]
     facts = host_facts(host)
     assert facts["fixed_ips"]["10.1.0.2"] == fixed_ip
-    assert facts["networks"][SEED_NETWORK["uuid"]]["dhcp_server"] == "10.1.0.3"
+    assert facts["networks"][PRIVATE_NETWORK["uuid"]]["dhcp_server"] == "10.1.0.3"
     vif = real["network_info"][fixed_ip["instance_uuid"]][0]
     assert (vif["address"], vif["id"]) == (fixed_ip["mac"], fixed_ip["vif_id"])
     assert vif["network"]["subnets"][0]["meta"] == {"dhcp_server": "10.1.0.3"}
 
 
 def bad(network=None, **instance_fields):
-    return {"network": dict(SEED_NETWORK, **(network or {})),
+    return {"network": dict(PRIVATE_NETWORK, **(network or {})),
             "instances": [dict(instance(20), **instance_fields)]}
 
 
 BAD_INPUT = [
-    ("compute2", bad({"cidr": "10.1.0.0/33"}), "network.cidr '10.1.0.0/33' is not an IPv4 network in CIDR form"),
+    ("compute2", bad({"cidr": "10.1.0.0/33"}), "network.cidr '10.1.0.0/33': expected an IPv4 network in CIDR form"),
     ("compute2", bad({"gateway": "10.2.0.1"}), "network.gateway 10.2.0.1 is not a host address of 10.1.0.0/16"),
     ("compute2", bad({"dhcp_start": "192.168.0.2"}), "network.dhcp_start 192.168.0.2 is not a host address"),
-    ("compute2", {"network": dict(SEED_NETWORK, uuid="5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c", cidr="10.9.0.0/29",
+    ("compute2", {"network": dict(PRIVATE_NETWORK, uuid="5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c", cidr="10.9.0.0/29",
                                   bridge="br109", bridge_interface=None),
                   "instances": [instance(n) for n in range(30, 36)]},
      "network private (5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c) is exhausted: 7 addresses needed, 5 free"),
-    ("compute2", bad(mac="fa:16:3e:zz:00:01"), "instances[0].mac 'fa:16:3e:zz:00:01' is not a MAC address"),
-    ("compute2", bad(mac="01:00:5e:00:00:01"), "is a multicast MAC address"),
-    ("compute2", bad({"bridge": "br100-much-too-long"}), "network.bridge 'br100-much-too-long' is not a usable"),
-    ("compute2", bad({"bridge": "br:100"}), "network.bridge 'br:100' is not a usable network device name"),
+    ("compute2", bad(mac="fa:16:3e:zz:00:01"), "instances[0].mac 'fa:16:3e:zz:00:01': expected a MAC address"),
+    ("compute2", bad(mac="01:00:5e:00:00:01"), "expected a unicast MAC address"),
+    ("compute2", bad({"bridge": "br100-much-too-long"}), "network.bridge 'br100-much-too-long': expected a network"),
+    ("compute2", bad({"bridge": "br:100"}), "network.bridge 'br:100': expected a network device name"),
     ("compute1", bad(address="10.1.0.2"), "address 10.1.0.2 requested for instance 90844617-d71f-474f-9cdf-"
                                           "000000000014 is already held by instance"),
     ("compute1", bad(address="10.1.0.1"), "is not in the pool of network private (e011b388-163b-4080-a083-"
                                           "bb63ebed7f6a): it is the gateway"),
     ("compute1", bad({"reserved": ["10.1.0.100-10.1.0.199"]}, address="10.1.0.150"), "it is reserved"),
-    ("compute2", bad(hostname="vm,20"), "instances[0].hostname 'vm,20' is not a valid DNS label"),
-    ("compute2", bad(hostname="vm 20"), "instances[0].hostname 'vm 20' is not a valid DNS label"),
-    ("compute2", bad(hostname="vm\n20"), "is not a valid DNS label"),
+    ("compute2", bad(hostname="vm,20"), "instances[0].hostname 'vm,20': expected a DNS label"),
+    ("compute2", bad(hostname="vm 20"), "instances[0].hostname 'vm 20': expected a DNS label"),
+    ("compute2", bad(hostname="vm\n20"), "expected a DNS label"),
 ]
 
 
 def test_bad_input_fails_naming_the_value_and_changes_nothing(sandbox, network_down):
-    setup = run_module(sandbox, "compute1", "nova_network", {"network": SEED_NETWORK, "instances": [instance(10)]})
+    setup = run_module(sandbox, "compute1", "nova_network", {"network": PRIVATE_NETWORK, "instances": [instance(10)]})
     assert setup["fixed_ips"][0]["address"] == "10.1.0.2", setup
     for name, args, message in BAD_INPUT:
         host = sandbox.host(name)
@@ -199,7 +199,7 @@ def test_ipam_allocate_check_real_idempotent_and_refusals(sandbox, controller, n
     assert taken.get("failed") and "address 10.1.0.4 requested for instance" in taken["msg"]
     assert "is already held by instance 90844617-d71f-474f-9cdf-000000000002 (host compute2)" in taken["msg"]
     bad_mac = ipam_only(sandbox, controller, [dict(instance(3, "compute1"), mac="ff:ff:ff:ff:ff:ff")])
-    assert bad_mac.get("failed") and "is a multicast MAC address" in bad_mac["msg"]
+    assert bad_mac.get("failed") and "expected a unicast MAC address" in bad_mac["msg"]
     assert ledger.read_text() == saved
 
 
@@ -235,7 +235,8 @@ def test_release_then_allocate_reuses_the_address(sandbox, controller, network_d
     results, _run = allocate(sandbox, controller, [instance(1, "compute1"), instance(2, "compute1")])
     pid = results["compute1"]["net"]["dnsmasq_pid"]
     assert [a["address"] for a in results["compute1"]["ipam"]["allocations"]] == ["10.1.0.2", "10.1.0.4"]
-    release = {"network": SEED_NETWORK, "state": "absent", "instances": [{"instance_uuid": instance(2)["instance_uuid"]}]}
+    release = {"network": PRIVATE_NETWORK, "state": "absent",
+               "instances": [{"instance_uuid": instance(2)["instance_uuid"]}]}
     released = run_module(sandbox, "compute1", "nova_network", release)
     assert released["changed"] and released["released"] == ["10.1.0.4"] and released["dnsmasq_pid"] == pid
     forgotten = ipam_only(sandbox, controller, [], release=[instance(2)["instance_uuid"]])
@@ -247,6 +248,25 @@ def test_release_then_allocate_reuses_the_address(sandbox, controller, network_d
     assert again["compute1"]["net"]["dnsmasq_pid"] == pid, "a hosts change must be a SIGHUP, not a restart"
 
 
+def test_release_works_from_the_hosts_record_when_the_definition_is_now_invalid(sandbox, controller, network_down):
+    results, _run = allocate(sandbox, controller, [instance(1, "compute1")])
+    pid = results["compute1"]["net"]["dnsmasq_pid"]
+    broken = dict(PRIVATE_NETWORK, cidr="10.1.0.0/33", bridge="br:100")  # the inventory's definition, edited since
+    host = sandbox.host("compute1")
+    refused = run_module(sandbox, "compute1", "nova_network", {"network": broken, "instances": [instance(2)]})
+    assert refused.get("failed") and "network.cidr '10.1.0.0/33'" in refused["msg"], refused
+    uuid = instance(1)["instance_uuid"]
+    release = {"network": broken, "state": "absent", "instances": [{"instance_uuid": uuid}]}
+    released = run_module(sandbox, "compute1", "nova_network", release)
+    assert not released.get("failed"), released
+    assert released["changed"] and released["released"] == ["10.1.0.2"] and released["dnsmasq_pid"] == pid
+    assert host.run(["cat", HOSTS_FILE]).stdout == ""
+    assert host_facts(host)["fixed_ips"] == {}
+    assert run_module(sandbox, "compute1", "nova_network", release)["changed"] is False
+    forgotten = ipam_only(sandbox, controller, [], release=[uuid], network=broken)
+    assert not forgotten.get("failed") and forgotten["released"] == ["10.1.0.2"], forgotten
+
+
 def test_two_playbooks_started_together_never_share_an_address_or_mac(sandbox, controller, network_down):
     batches = [[instance(100 + 10 * run + n, "compute%d" % (1 + n % 2)) for n in range(4)] for run in range(2)]
     runs = []
@@ -254,7 +274,7 @@ def test_two_playbooks_started_together_never_share_an_address_or_mac(sandbox, c
         for number, requests in enumerate(batches):
             results_dir = controller["results_dir"] / ("run%d" % number)
             results_dir.mkdir()
-            extra = {"network": SEED_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
+            extra = {"network": PRIVATE_NETWORK, "requests": requests, "state_dir": str(controller["state_dir"]),
                      "results_dir": str(results_dir), "settle_seconds": 3}  # both gather before either commits
             runs.append(PlaybookRun(sandbox, PLAYBOOKS / "allocate.yml", extra))
         finished = [run.finish(timeout=600) for run in runs]
@@ -265,7 +285,7 @@ def test_two_playbooks_started_together_never_share_an_address_or_mac(sandbox, c
         assert run.rc == 0, run.output[-4000:]
     facts = [host_facts(host) for host in sandbox.hosts]
     fixed_ips = [record for document in facts for record in document["fixed_ips"].values()]
-    dhcp_servers = [document["networks"][SEED_NETWORK["uuid"]]["dhcp_server"] for document in facts]
+    dhcp_servers = [document["networks"][PRIVATE_NETWORK["uuid"]]["dhcp_server"] for document in facts]
     addresses = [r["address"] for r in fixed_ips] + dhcp_servers
     assert sorted(r["instance_uuid"] for r in fixed_ips) == sorted(i["instance_uuid"] for b in batches for i in b)
     assert len(set(addresses)) == len(addresses) == 10, addresses
@@ -290,5 +310,5 @@ def test_taking_the_network_down_gives_eth0_back(sandbox, controller, network_do
         assert host_facts(host)["networks"] == {} and host_facts(host)["fixed_ips"] == {}
         assert pings(host, other)
         again = run_module(sandbox, host.name, "nova_network",
-                           {"network": SEED_NETWORK, "state": "absent", "remove_bridge": True})
+                           {"network": PRIVATE_NETWORK, "state": "absent", "remove_bridge": True})
         assert again["changed"] is False, again

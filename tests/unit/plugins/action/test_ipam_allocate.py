@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.action.ipam_allocate import allocate
+from ansible_collections.novalite.compute.plugins.action.ipam_allocate import allocate_for_play
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 
 NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
@@ -30,7 +30,7 @@ def task_vars(hostvars):
 
 def test_reads_every_compute_hosts_facts_and_writes_the_ipam_ledger(args, tmp_path):
     hostvars = {"compute1": {"ansible_local": {}}, "compute2": {"ansible_local": {"novalite": COMPUTE2_FACTS}}}
-    output = allocate(args, task_vars(hostvars), check_mode=False)
+    output = allocate_for_play(args, task_vars(hostvars), check_mode=False)
     assert output["dhcp_servers"] == {"compute1": "10.1.0.4"}  # compute2 serves from 10.1.0.2
     assert output["allocations"][0]["address"] == "10.1.0.3"
     ledger = json.loads((tmp_path / "state" / "ipam.json").read_text())
@@ -38,15 +38,15 @@ def test_reads_every_compute_hosts_facts_and_writes_the_ipam_ledger(args, tmp_pa
 
 
 def test_check_mode_leaves_no_ledger(args, tmp_path):
-    allocate(args, task_vars({"compute1": {"ansible_local": {}}}), check_mode=True)
+    allocate_for_play(args, task_vars({"compute1": {"ansible_local": {}}}), check_mode=True)
     assert not (tmp_path / "state" / "ipam.json").exists()
 
 
 def test_a_host_without_gathered_facts_is_an_error_not_an_empty_host(args):
     with pytest.raises(NovaliteError, match="no facts for host compute2"):
-        allocate(args, task_vars({"compute1": {"ansible_local": {}}, "compute2": {}}), check_mode=False)
+        allocate_for_play(args, task_vars({"compute1": {"ansible_local": {}}, "compute2": {}}), check_mode=False)
 
 
 def test_hosts_must_come_from_somewhere(args):
     with pytest.raises(NovaliteError, match="no compute hosts given, and the inventory has no group 'compute'"):
-        allocate(args, {"groups": {}, "hostvars": {}}, check_mode=False)
+        allocate_for_play(args, {"groups": {}, "hostvars": {}}, check_mode=False)

@@ -1,22 +1,39 @@
 """The network modules' documented defaults (literals, for ansible-doc) against the specs' constants."""
 
+import types
+
+import pytest
 import yaml
 
-from ansible_collections.novalite.compute.plugins.module_utils.network.argument_specs import NOVA_NETWORK_SPEC
+from ansible_collections.novalite.compute.plugins.doc_fragments.network import ModuleDocFragment
 from ansible_collections.novalite.compute.plugins.modules import ipam_allocate, nova_network
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import IPAM_ALLOCATE_SPEC
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import assert_documented
 
 
-def test_nova_network_documentation_matches_its_argument_spec(monkeypatch):
-    # the harness reads the spec from the module, which imports it under another name
-    monkeypatch.setattr(nova_network, "ARGUMENT_SPEC", NOVA_NETWORK_SPEC, raising=False)
-    assert_documented(nova_network)
+def with_network_fragment(module, spec):
+    """The module as ansible-doc shows it: its own options and the network fragment's."""
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    assert "novalite.compute.network" in documentation["extends_documentation_fragment"]
+    documentation["options"].update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    return types.SimpleNamespace(DOCUMENTATION=yaml.safe_dump(documentation), ARGUMENT_SPEC=spec,
+                                 EXAMPLES=module.EXAMPLES, RETURN=module.RETURN)
 
 
-def test_ipam_allocate_documents_the_defaults_of_its_argument_spec():
-    documented = yaml.safe_load(ipam_allocate.DOCUMENTATION)["options"]
-    assert sorted(documented) == sorted(IPAM_ALLOCATE_SPEC)
-    for name, option in IPAM_ALLOCATE_SPEC.items():
-        assert documented[name].get("default") == option.get("default"), name
-        assert documented[name].get("type", "str") == option.get("type", "str"), name
+def test_nova_network_documentation_matches_its_argument_spec():
+    assert_documented(with_network_fragment(nova_network, nova_network.ARGUMENT_SPEC))
+
+
+def test_ipam_allocate_documentation_matches_its_argument_spec():
+    # a documentation-only module: its spec lives beside the action's work
+    assert_documented(with_network_fragment(ipam_allocate, IPAM_ALLOCATE_SPEC))
+
+
+@pytest.mark.parametrize("module", [nova_network, ipam_allocate], ids=["nova_network", "ipam_allocate"])
+def test_every_return_value_has_a_sample_and_dicts_say_what_they_contain(module):
+    for name, value in yaml.safe_load(module.RETURN).items():
+        assert "sample" in value, name
+        if value["type"] == "dict" or value.get("elements") == "dict":
+            assert "contains" in value, name
+        for key, inner in value.get("contains", {}).items():
+            assert inner.get("description") and "sample" in inner, "%s.%s" % (name, key)

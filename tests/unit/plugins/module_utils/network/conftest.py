@@ -1,5 +1,5 @@
-"""The seed's network and small factories shared by the network unit tests (as fixtures:
-with --import-mode=importlib a conftest cannot be imported by the tests)."""
+"""The example network (10.1.0.0/16 on br100) and small factories shared by the network unit tests
+(as fixtures: with --import-mode=importlib a conftest cannot be imported by the tests)."""
 
 import json
 import os
@@ -9,10 +9,10 @@ import signal
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import AllocationRequest
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import NetworkRecord
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
+from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import AllocationRequest
 
-SEED_NETWORK = {
+EXAMPLE_NETWORK = {
     "uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
     "dns1": "8.8.4.4", "bridge": "br100", "bridge_interface": "eth0", "multi_host": True,
 }
@@ -23,13 +23,13 @@ def instance_uuid(number):
 
 
 @pytest.fixture
-def seed_params():
-    return dict(SEED_NETWORK)
+def network_params():
+    return dict(EXAMPLE_NETWORK)
 
 
 @pytest.fixture
 def make_network():
-    return lambda **changes: NetworkRecord.from_params(dict(SEED_NETWORK, **changes))
+    return lambda **changes: NetworkRecord.from_params(dict(EXAMPLE_NETWORK, **changes))
 
 
 @pytest.fixture
@@ -62,13 +62,20 @@ class FakeHost:
         self.links = {"eth0": {"kind": "veth", "up": True, "master": None,
                                "addresses": [{"local": "192.168.96.80", "prefixlen": 24}],
                                "routes": [{"dst": "default", "gateway": "192.168.96.254", "flags": []}]}}
-        self.iptables = {"INPUT": [], "FORWARD": [], "OUTPUT": []}
+        self.tables = {"filter": {"INPUT": [], "FORWARD": [], "OUTPUT": []},
+                       "nat": {"PREROUTING": [], "INPUT": [], "OUTPUT": [], "POSTROUTING": []}}
         self.ip_forward = "0"
         self.proc_root = proc_root
         self.next_pid = 4000
         self.commands = []
         self.signals = []
+        self.restores = []  # every iptables-restore input
         self.fail_on = None  # a program name whose next run fails
+
+    @property
+    def iptables(self):
+        """The filter table: {chain: [rule body]}."""
+        return self.tables["filter"]
 
     # -- run_command ---------------------------------------------------------------------------
     def run_command(self, args, data=None, **_kwargs):
@@ -125,26 +132,31 @@ class FakeHost:
             routes = self.links[device]["routes"]
             routes.append(route) if verb == "add" else routes.remove(route)
 
-    def _iptables_save(self, _args, _data):
-        builtin = ("INPUT", "FORWARD", "OUTPUT")
-        lines = ["*filter"] + [":%s %s [0:0]" % (c, "ACCEPT" if c in builtin else "-") for c in self.iptables]
-        lines += ["-A %s %s" % (c, r) for c, rules in self.iptables.items() for r in rules]
+    def _iptables_save(self, args, _data):
+        table = args[args.index("-t") + 1]
+        chains = self.tables[table]
+        lines = ["*" + table] + [":%s %s [0:0]" % (c, "-" if c.islower() else "ACCEPT") for c in chains]
+        lines += ["-A %s %s" % (c, r) for c, rules in chains.items() for r in rules]
         return 0, "\n".join(lines + ["COMMIT"]) + "\n", ""
 
     def _iptables_restore(self, _args, data):
+        self.restores.append(data)
+        chains = None
         for line in data.splitlines():
-            if line.startswith(":"):
-                self.iptables[line[1:].split()[0]] = []
+            if line.startswith("*"):
+                chains = self.tables[line[1:]]
+            elif line.startswith(":"):
+                chains[line[1:].split()[0]] = []
             elif line[:2] in ("-A", "-I", "-D", "-F", "-X"):
                 op, chain, rest = line[:2], line[3:].split(" ", 1)[0], line[3:].split(" ", 1)[-1]
                 if op == "-A":
-                    self.iptables[chain].append(rest)
+                    chains[chain].append(rest)
                 elif op == "-I":
-                    self.iptables[chain].insert(0, rest.split(" ", 1)[1])
+                    chains[chain].insert(0, rest.split(" ", 1)[1])
                 elif op == "-D":
-                    self.iptables[chain].remove(rest)
+                    chains[chain].remove(rest)
                 elif op == "-X":
-                    del self.iptables[chain]
+                    del chains[chain]
         return 0, "", ""
 
     def _sysctl(self, args, _data):

@@ -4,14 +4,13 @@ import signal
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_config import (
-    DnsmasqFiles, dnsmasq_arguments, hosts_file_text)
-from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq_process import DnsmasqProcess
+from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq import (
+    DnsmasqFiles, DnsmasqProcess, dnsmasq_arguments, hosts_file_text)
 
 FILES = DnsmasqFiles("/var/lib/novalite/networks", "br100")
 
 
-def test_seed_flags_with_griz_netmask(network):
+def test_novas_flags_with_grizzlys_netmask(network):
     assert dnsmasq_arguments(network, "10.1.0.3", FILES) == [
         "--strict-order", "--bind-interfaces", "--conf-file=", "--domain=novalocal",
         "--pid-file=/var/lib/novalite/networks/nova-br100.pid", "--listen-address=10.1.0.3",
@@ -64,7 +63,7 @@ def test_stop_escalates_to_sigkill_and_gives_up_loudly(proc, monkeypatch):
     process, add, signals = proc
     add(20, ["dnsmasq"])
     monkeypatch.setattr("ansible_collections.novalite.compute.plugins.module_utils.network."
-                        "dnsmasq_process.STOP_SECONDS", 0.01)
+                        "dnsmasq.STOP_SECONDS", 0.01)
     with pytest.raises(NovaliteError, match="dnsmasq pid 20 did not stop"):
         process.stop(20)
     assert signals == [(20, signal.SIGTERM), (20, signal.SIGKILL)]

@@ -1,14 +1,34 @@
+"""Controller-side IPAM: every host's facts plus the ledger, releases, and what facts override."""
+
 import json
+import os
 import random
 
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import empty_document
+from ansible_collections.novalite.compute.plugins.module_utils.network import service
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
+from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import allocate_on_controller
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
-from ansible_collections.novalite.compute.plugins.module_utils.network import facts_sections
-from ansible_collections.novalite.compute.plugins.module_utils.network.controller_allocation import (
-    allocate_on_controller)
+
+NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
+           "dns1": "8.8.4.4", "bridge": "br100", "bridge_interface": "eth0", "multi_host": True}
+
+
+def instance_uuid(number):
+    return "90844617-d71f-474f-9cdf-%012x" % number
+
+
+@pytest.fixture
+def network():
+    return NetworkRecord.from_params(NETWORK)
+
+
+@pytest.fixture
+def uuid_of():
+    return instance_uuid
 
 
 class Clock:
@@ -30,11 +50,11 @@ def ledger(tmp_path, clock):
 
 
 @pytest.fixture
-def run(seed_params, ledger, uuid_of):
-    def run(numbers_and_hosts, documents, release=(), check_mode=False):
+def run(ledger, uuid_of):
+    def run(numbers_and_hosts, documents, release=(), check_mode=False, network=NETWORK):
         requests = [{"instance_uuid": uuid_of(n), "instance_name": "instance-%08x" % n, "hostname": "vm%d" % n,
                      "host": host, "address": None, "mac": None} for n, host in numbers_and_hosts]
-        args = {"network": seed_params, "requests": requests, "release": [uuid_of(n) for n in release]}
+        args = {"network": network, "requests": requests, "release": [uuid_of(n) for n in release]}
         return allocate_on_controller(args, documents, ledger, check_mode, rng=random.Random(len(requests)))
     return run
 
@@ -47,8 +67,8 @@ def commit(documents, output, network):
     """What nova_network on each host records, from the action's by_host output."""
     for host, entry in output["by_host"].items():
         document = documents[host]
-        facts_sections.record_network(document, network, host, entry["dhcp_server"])
-        facts_sections.record_fixed_ips(document, [a for a in output["allocations"] if a["host"] == host])
+        service.record_network(document, network, host, entry["dhcp_server"])
+        service.record_fixed_ips(document, [a for a in output["allocations"] if a["host"] == host])
 
 
 def addresses(output):
@@ -107,7 +127,7 @@ def test_a_committed_then_released_vif_frees_its_address_at_once(run, network, u
     documents = fresh_hosts()
     first = run([(1, "compute1")], documents)
     commit(documents, first, network)
-    facts_sections.release_fixed_ips(documents["compute1"], network.uuid, [uuid_of(1)])
+    service.release_fixed_ips(documents["compute1"], [uuid_of(1)])
     again = run([(2, "compute1")], documents)
     assert addresses(again) == ["10.1.0.2"]
 
@@ -147,3 +167,28 @@ def test_ledger_keeps_fixed_ips_and_dhcp_servers_per_network(run, ledger):
     entries = json.loads(open(ledger.path).read())
     assert list(entries) == ["dhcp_servers/e011b388-163b-4080-a083-bb63ebed7f6a",
                              "fixed_ips/e011b388-163b-4080-a083-bb63ebed7f6a"]
+
+
+@pytest.mark.parametrize("network", [None, {"cidr": "10.1.0.0/33"}], ids=["left-out", "invalid"])
+def test_a_release_alone_needs_no_network_and_finds_every_networks_entries(run, network):
+    documents = fresh_hosts()
+    other = dict(NETWORK, uuid="5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c", cidr="10.2.0.0/16", bridge="br200")
+    run([(1, "compute1")], documents)
+    run([(2, "compute1")], documents, network=other)
+    released = run([], documents, release=[1, 2], network=network)
+    assert released["released"] == ["10.1.0.2", "10.2.0.2"] and released["changed"] is True
+    assert released["network"] is None and released["allocations"] == [] and released["by_host"] == {}
+    assert addresses(run([(3, "compute1")], documents)) == ["10.1.0.2"]
+
+
+def test_allocating_needs_a_network(run):
+    with pytest.raises(InvalidInput, match="network is required, unless the call only releases"):
+        run([(1, "compute1")], fresh_hosts(), network=None)
+
+
+def test_a_request_with_a_bad_field_is_refused_before_the_ledger_is_touched(run, ledger):
+    with pytest.raises(InvalidInput, match=r"requests\[0\]\.hostname 'vm 1': expected a DNS label"):
+        allocate_on_controller({"network": NETWORK, "requests": [{"instance_uuid": instance_uuid(1), "hostname": "vm 1",
+                                                                   "host": "compute1"}], "release": []},
+                               fresh_hosts(), ledger)
+    assert not os.path.exists(ledger.path)

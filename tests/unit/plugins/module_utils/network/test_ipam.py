@@ -1,20 +1,117 @@
-import pytest
+"""Address arithmetic, MAC generation, instance entries and the batch allocator."""
 
+import random
+
+import pytest
+from netaddr import IPSet
+
+from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.network import facts_sections
-from ansible_collections.novalite.compute.plugins.module_utils.network.allocator import allocate
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_usage import NetworkUsage
+from ansible_collections.novalite.compute.plugins.module_utils.network import service
+from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
+    AllocationRequest, NetworkUsage, address_numbers, allocate, free_count, generate_macs, lowest_free)
+
+
+# --- address arithmetic ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("run", range(5))
+def test_lowest_free_agrees_with_ipset_difference(run):
+    rng = random.Random(run)
+    pool = IPSet(["10.1.0.0/22"]) - IPSet(["10.1.1.0/26", "10.1.0.1/32", "10.1.3.255/32"])
+    taken = ["10.1.%d.%d" % (rng.randrange(4), rng.randrange(256)) for _index in range(rng.choice((10, 500, 900)))]
+    expected = [str(a) for a in (pool - IPSet(taken))]
+    numbers = address_numbers(taken)
+    assert lowest_free(pool, numbers, 5000) == expected
+    assert lowest_free(pool, numbers, 7) == expected[:7]
+    assert free_count(pool, numbers) == len(expected)
+
+
+def test_lowest_free_of_a_full_pool_is_empty():
+    pool = IPSet(["10.1.0.8/30"])
+    assert lowest_free(pool, address_numbers(["10.1.0.%d" % n for n in range(8, 12)]), 1) == []
+    assert lowest_free(pool, [], 0) == []
+
+
+# --- MACs ------------------------------------------------------------------------------------
+
+def test_generated_macs_are_novas_unique_and_avoid_taken():
+    rng = random.Random(1)
+    taken = set(generate_macs(500, (), random.Random(2)))
+    macs = generate_macs(2000, taken, rng)
+    assert len(set(macs)) == 2000
+    assert not taken & set(macs)
+    assert all(mac.startswith("fa:16:3e:") and validate.mac_address(mac, "mac") == mac for mac in macs)
+
+
+def test_gives_up_when_every_try_collides():
+    class Stuck(random.Random):
+        def randint(self, a, b):
+            return 0
+    with pytest.raises(NovaliteError, match="could not find a free fa:16:3e MAC"):
+        generate_macs(1, {"fa:16:3e:00:00:00"}, Stuck())
+
+
+# --- one instance's entry --------------------------------------------------------------------
+
+def entry(**fields):
+    return dict({"instance_uuid": "90844617-d71f-474f-9cdf-35e244c846b0", "hostname": "vm1"}, **fields)
+
+
+def test_an_entry_comes_out_canonical():
+    request = AllocationRequest.from_params(entry(instance_uuid="90844617D71F474F9CDF35E244C846B0",
+                                                  mac="FA-16-3E-5A-F4-23", address="10.1.0.2",
+                                                  instance_name="instance-0000000a"), "compute1", "instances[0]")
+    assert (request.instance_uuid, request.mac, request.address, request.host) == (
+        "90844617-d71f-474f-9cdf-35e244c846b0", "fa:16:3e:5a:f4:23", "10.1.0.2", "compute1")
+    assert AllocationRequest.from_params(entry(mac="fa:16:3e:5a:f4:23"), "c", "i").mac == "fa:16:3e:5a:f4:23"
+
+
+@pytest.mark.parametrize("value", ["vm1", "a", "web-01", "x" * 63])
+def test_dns_labels_that_go_into_the_hosts_file(value):
+    assert AllocationRequest.from_params(entry(hostname=value), "compute1", "instances[0]").hostname == value
+
+
+@pytest.mark.parametrize("value", ["vm1\n", "vm,1", "vm 1", "-vm", "vm-", "vm.1", "", "x" * 64, None, 7])
+def test_anything_that_could_split_a_hosts_line_is_refused(value):
+    with pytest.raises(InvalidInput, match=r"instances\[0\]\.hostname .*expected a DNS label"):
+        AllocationRequest.from_params(entry(hostname=value), "compute1", "instances[0]")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("mac", "fa:16:3e:5a:f4", "expected a MAC address"),
+    ("mac", "fa:16:3e:5a:f4:23:01:02", "expected a MAC address"),
+    ("mac", "zz:16:3e:5a:f4:23", "expected a MAC address"),
+    ("mac", "fa:16:3e:5a:f4:23\n", "expected a MAC address"),
+    ("mac", "fa:16:3e:5a:f4:23,x", "expected a MAC address"),
+    ("mac", "01:00:5e:00:00:01", "expected a unicast MAC address"),
+    ("mac", "ff:ff:ff:ff:ff:ff", "expected a unicast MAC address"),
+    ("mac", "fb:16:3e:00:00:01", "expected a unicast MAC address"),
+    ("address", "10.1", "expected an IPv4 address"),
+    ("address", "010.1.0.2", "expected an IPv4 address"),
+    ("address", "10.1.0.2 ", "expected an IPv4 address"),
+    ("address", "::1", "expected an IPv4 address"),
+    ("instance_name", "instance-1\n", "expected 1 to 64"),
+    ("instance_name", "locks", "not usable as an instance directory"),
+    ("vif_id", "v1", "expected a UUID"),
+    ("instance_uuid", "not-a-uuid", "expected a UUID"),
+])
+def test_a_bad_field_is_refused_naming_it(field, value, message):
+    with pytest.raises(InvalidInput, match=r"instances\[0\]\.%s .*%s" % (field, message)):
+        AllocationRequest.from_params(entry(**{field: value}), "compute1", "instances[0]")
+
+
+# --- the allocator ---------------------------------------------------------------------------
 
 
 def committed(network, result, host="compute1", document=None):
     """A host's facts document after committing ``result`` (what nova_network does)."""
     document = document or {"networks": {}, "fixed_ips": {}, "instances": {}}
-    facts_sections.record_network(document, network, host, result.dhcp_servers.get(host))
-    facts_sections.record_fixed_ips(document, [r for r in result.fixed_ips if r["host"] == host])
+    service.record_network(document, network, host, result.dhcp_servers.get(host))
+    service.record_fixed_ips(document, [r for r in result.fixed_ips if r["host"] == host])
     return document
 
 
-def test_seed_order_first_guest_then_its_hosts_dhcp_server(network, make_request, rng):
+def test_novas_order_first_guest_then_its_hosts_dhcp_server(network, make_request, rng):
     result = allocate(network, NetworkUsage(network), [make_request(1)], rng=rng)
     assert [r["address"] for r in result.fixed_ips] == ["10.1.0.2"]
     assert result.dhcp_servers == {"compute1": "10.1.0.3"}
@@ -55,7 +152,7 @@ def test_exhausted_pool_names_the_network_and_allocates_nothing(make_network, ma
 def test_release_then_allocate_reuses_the_lowest_freed_address(network, make_request, rng):
     document = committed(network, allocate(network, NetworkUsage(network), [make_request(n) for n in range(3)],
                                            rng=rng))
-    released = facts_sections.release_fixed_ips(document, network.uuid, [make_request(1).instance_uuid])
+    released = service.release_fixed_ips(document, [make_request(1).instance_uuid])
     assert [r["address"] for r in released] == ["10.1.0.4"]
     usage = NetworkUsage(network).add_facts("compute1", document)
     again = allocate(network, usage, [make_request(9)], rng=rng)
