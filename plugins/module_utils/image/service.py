@@ -17,12 +17,14 @@ import time
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import (
     INSTANCE_FILES, remove_instance_dir)
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.image.cache import (
     AgeOffPolicy, BaseCache, BaseUsers, CacheLayout, age_off_report, check_fits, classify_base_name, copy_raw,
-    create_console_log, create_overlay, disk_base_name, ensure_instance_dir, original_base_name, touch)
+    create_console_log, create_overlay, delivered_file_name, disk_base_name, ensure_instance_dir, original_base_name,
+    touch)
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
     DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, Catalog, check_location, load_catalog_file)
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import (
@@ -35,7 +37,9 @@ IMAGE_FILES = ("disk", "kernel", "ramdisk", "console_log")  # the instance files
 
 
 def ensure_state(module):
-    request = ImageCacheRequest(module.params)
+    # _ansible_tmpdir: the directory the action plugin made for this task and sent delivered images
+    # into (None when it made none); module.tmpdir would make a fresh, empty one instead.
+    request = ImageCacheRequest(module.params, staging_dir=getattr(module, "_tmpdir", None))
     tools = find_tools(module.get_bin_path)
     return run(request, module.run_command, tools, check_mode=module.check_mode)
 
@@ -61,33 +65,30 @@ class InstanceImages:
         self.root_gb = root_gb
 
 
-class ImageCacheRequest:
-    """The module's input, checked whole; ``sources`` says where each image used is read from."""
+def checked_entries(value):
+    """The ``instances`` entries and their names, each a valid instance name, none twice."""
+    entries = validate.sequence(value, "instances")
+    names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
+             for i, e in enumerate(entries)]
+    validate.reject_duplicates(names, "instance name")
+    return entries, names
 
-    def __init__(self, params, load_catalog=load_catalog_file):
-        self.layout = CacheLayout(params["instances_path"])
-        self.state = params["state"]
-        self.cache_cleanup = params["cache_cleanup"]
-        self.policy = AgeOffPolicy(validate.whole_number(params["original_minimum_age"], "original_minimum_age"),
-                                   validate.whole_number(params["resized_minimum_age"], "resized_minimum_age"))
-        self.facts_path = params.get("facts_path")
-        self.lock_timeout = _seconds(params["lock_timeout"], "lock_timeout")
-        self.image_dirs = _image_dirs(params)
-        self.allowed_schemes = _allowed_schemes(params)
-        self.source_options = SourceOptions(_seconds(params["download_timeout"], "download_timeout"),
-                                            params["use_proxy"], self.allowed_schemes)
-        self.sources = {}
-        self.instances = self._instances(params, load_catalog)
 
-    def _instances(self, params, load_catalog):
-        entries = validate.sequence(params.get("instances"), "instances")
-        names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
-                 for i, e in enumerate(entries)]
-        validate.reject_duplicates(names, "instance name")
-        if self.state == "absent":
-            return [InstanceImages(name) for name in names]
-        catalog = _catalog(params, load_catalog) if entries else None
-        return [self._resolve(i, entry, catalog) for i, entry in enumerate(entries)]
+class ImageUse:
+    """The images a batch of ``instances`` entries uses from ``catalog``, checked with the module's rules.
+
+    ``instances`` holds an ``InstanceImages`` per entry, ``images`` every image used by id, and
+    ``sources`` where each is read from: what ``check_location`` returned for its location under
+    ``image_dirs`` and ``schemes``. The ``delivered`` ids are left out of ``sources``: their bytes
+    come from the controller and their locations are the controller's, never read here. The
+    controller runs this with its own image directories (plugin_utils/image_delivery.py), the
+    module with the host's, so a record one side accepts the other never refuses.
+    """
+
+    def __init__(self, entries, catalog, image_dirs, schemes, delivered=()):
+        self.image_dirs, self.schemes, self.delivered = image_dirs, schemes, frozenset(delivered)
+        self.images, self.sources = {}, {}
+        self.instances = [self._resolve(index, entry, catalog) for index, entry in enumerate(entries)]
 
     def _resolve(self, index, entry, catalog):
         name, what = entry["name"], "instances[%d]" % index
@@ -111,10 +112,75 @@ class ImageCacheRequest:
             raise InvalidInput("%s has disk_format %s; expected %s" % (what, image.disk_format, " or ".join(formats)))
         if not image.location:
             raise InvalidInput("%s has no location to fetch it from" % what)
-        # Before anything is touched: a location outside what this host allows is never read.
-        self.sources[image.id] = check_location(image.location, self.image_dirs, self.allowed_schemes,
-                                                "%s location" % what)
+        self.images[image.id] = image
+        if image.id not in self.delivered:
+            # Before anything is touched: a location outside what this host allows is never read.
+            self.sources[image.id] = check_location(image.location, self.image_dirs, self.schemes,
+                                                    "%s location" % what)
         return image
+
+
+class ImageCacheRequest:
+    """The module's input, checked whole; ``sources`` says where each image used is read from.
+
+    An image in ``delivered_images`` is read only from the copy the controller sent into the
+    task's temporary directory (``staging_dir``, Ansible's ``_ansible_tmpdir``), under the name
+    ``delivered_file_name`` derives from its id; None when this task has no such directory.
+    """
+
+    def __init__(self, params, load_catalog=load_catalog_file, staging_dir=None):
+        self.layout = CacheLayout(params["instances_path"])
+        self.state = params["state"]
+        self.cache_cleanup = params["cache_cleanup"]
+        self.policy = AgeOffPolicy(validate.whole_number(params["original_minimum_age"], "original_minimum_age"),
+                                   validate.whole_number(params["resized_minimum_age"], "resized_minimum_age"))
+        self.facts_path = params.get("facts_path")
+        self.lock_timeout = _seconds(params["lock_timeout"], "lock_timeout")
+        self.image_dirs = _image_dirs(params)
+        self.allowed_schemes = _allowed_schemes(params)
+        self.source_options = SourceOptions(_seconds(params["download_timeout"], "download_timeout"),
+                                            params["use_proxy"], self.allowed_schemes)
+        self.delivered = _delivered(params)
+        self.staging_dir = staging_dir
+        self.sources, self.shown = {}, {}
+        self.instances = self._instances(params, load_catalog)
+
+    def _instances(self, params, load_catalog):
+        if params.get("controller_catalog"):
+            raise InvalidInput("controller_catalog is read on the controller by the image_cache action plugin, "
+                               "which did not run for this call")
+        entries, names = checked_entries(params.get("instances"))
+        if self.state == "absent":
+            return [InstanceImages(name) for name in names]
+        if not entries:
+            return []
+        use = ImageUse(entries, _catalog(params, load_catalog), self.image_dirs, self.allowed_schemes, self.delivered)
+        self.sources.update(use.sources)
+        for image_id in sorted(self.delivered & set(use.images)):
+            self.sources[image_id] = self.delivered_path(image_id)
+            self.shown[image_id] = "%s (as delivered from the controller)" % use.images[image_id].location
+        return use.instances
+
+    def delivered_path(self, image_id):
+        """Where the controller's copy of ``image_id`` is, or None without a staging directory."""
+        return os.path.join(self.staging_dir, delivered_file_name(image_id)) if self.staging_dir else None
+
+    def has_arrived(self, image_id):
+        """Whether an image can be read now: any image not delivered, a delivered one once its copy is here."""
+        if image_id not in self.delivered:
+            return True
+        path = self.delivered_path(image_id)
+        return path is not None and os.path.isfile(path)
+
+    def remove_delivered(self):
+        """The controller's copies go once used (or refused): the verified base is what stays."""
+        if self.staging_dir:
+            remove_quietly(*[self.delivered_path(image_id) for image_id in sorted(self.delivered)])
+
+
+def _delivered(params):
+    ids = validate.sequence(params.get("delivered_images"), "delivered_images")
+    return frozenset(validate.uuid(image_id, "delivered_images[%d]" % i) for i, image_id in enumerate(ids))
 
 
 def _image_dirs(params):
@@ -212,6 +278,10 @@ class ImageCachePlan:
     def fetch_paths(self):
         return [self.request.layout.base_path(name) for name in self.fetches]
 
+    def waiting_for_delivery(self):
+        """Ids of the images to fetch whose bytes the controller sends and that have not arrived."""
+        return sorted(image.id for image in self.fetches.values() if not self.request.has_arrived(image.id))
+
     def _fetches(self, layout):
         """{original base name: image} of the bases missing files need and that are not there."""
         needed = {}
@@ -259,12 +329,20 @@ class AppliedWork:
 def run(request, run_command, tools, check_mode=False, now=None):
     plan = ImageCachePlan(request, now)
     diff = image_cache_diff(plan)
-    if check_mode or not plan.changed:
-        return _result(plan, diff, plan.changed, {p.request.name: p.missing for p in plan.instances})
-    qemu_img = QemuImg(run_command, tools)
-    cache = BaseCache(request.layout, qemu_img, run_command, tools, request.sources, request.source_options,
-                      lock_timeout=request.lock_timeout)
-    work = apply_plan(plan, cache, now)
+    waiting = plan.waiting_for_delivery()
+    if check_mode:
+        return _result(plan, diff, plan.changed, {p.request.name: p.missing for p in plan.instances}, waiting=waiting)
+    if waiting:  # the action plugin sends these and calls again; nothing is touched before
+        return _result(plan, diff, False, {}, waiting=waiting)
+    try:
+        if not plan.changed:
+            return _result(plan, diff, False, {})
+        qemu_img = QemuImg(run_command, tools)
+        cache = BaseCache(request.layout, qemu_img, run_command, tools, request.sources, request.source_options,
+                          lock_timeout=request.lock_timeout, shown=request.shown)
+        work = apply_plan(plan, cache, now)
+    finally:
+        request.remove_delivered()
     changed = bool(cache.fetched or cache.resized or plan.removals or work.removed_decisions
                    or any(work.created.values()))
     for instance in plan.instances:  # what the disk really got, if a concurrent run changed the picture
@@ -350,12 +428,13 @@ def _age_off(plan, cache, now, work):
 
 # --- result and diff --------------------------------------------------------------------------
 
-def _result(plan, diff, changed, created, cache=None):
+def _result(plan, diff, changed, created, cache=None, waiting=()):
     layout = plan.request.layout
     result = {"changed": changed, "diff": diff,
               "instances": {p.request.name: p.result(layout, created.get(p.request.name, [])) for p in plan.instances},
               "base_files": base_files_report(plan, cache),
-              "removed_instances": list(plan.removals)}
+              "removed_instances": list(plan.removals),
+              "delivery_needed": list(waiting)}
     if plan.request.cache_cleanup:
         result["cache_report"] = age_off_report(plan.age_off)
     return result
