@@ -35,7 +35,8 @@ class Harness:
         self.connection = FakeConnection(tmp_path)
         self.calls = []
         self.removed = []
-        task = types.SimpleNamespace(args=args, check_mode=check_mode, async_val=0, action="novalite.compute.image_cache")
+        task = types.SimpleNamespace(args=args, check_mode=check_mode, async_val=0,
+                                     action="novalite.compute.image_cache")
         self.action = ActionModule(task, self.connection, play_context=None, loader=None, templar=None)
         self.action._execute_module = self._execute_module
         self.action._make_tmp_path = self._make_tmp_path
@@ -100,7 +101,8 @@ def test_cold_host_gets_what_it_lacks_in_two_calls_and_a_warm_one_costs_one(tmp_
     assert len(cold.calls) == 2
     store = tmp_path / "store"
     assert sorted(cold.connection.sent) == sorted([
-        (str(store / "disk.qcow2"), "novalite-image-" + IMAGE_ID), (str(store / "vmlinuz"), "novalite-image-" + KERNEL_ID),
+        (str(store / "disk.qcow2"), "novalite-image-" + IMAGE_ID),
+        (str(store / "vmlinuz"), "novalite-image-" + KERNEL_ID),
         (str(store / "initrd"), "novalite-image-" + RAMDISK_ID)])
     assert "controller_catalog" not in cold.calls[0] and cold.calls[0]["delivered_images"] == ALL
     assert len(cold.removed) == 1 and not os.path.exists(cold.removed[0])  # the temporary directory went

@@ -48,7 +48,8 @@ def test_every_catalog_form_gives_the_module_the_used_records_and_what_is_sent(s
                                         "instances": [ENTRY], "lock_timeout": 5})
     assert sorted(module_args) == ["delivered_images", "images", "instances", "lock_timeout"]
     assert module_args["delivered_images"] == sorted([KERNEL_ID, RAMDISK_ID, IMAGE_ID])
-    assert sorted(r["id"] for r in module_args["images"]) == sorted([KERNEL_ID, RAMDISK_ID, IMAGE_ID])  # not the raw one
+    # the used records only: not the raw image
+    assert sorted(r["id"] for r in module_args["images"]) == sorted([KERNEL_ID, RAMDISK_ID, IMAGE_ID])
     # the module accepts exactly these records: the same rules on both sides
     host_params = {name: spec.get("default") for name, spec in ARGUMENT_SPEC.items()}
     host_params.update(module_args, instances_path="/nonexistent/instances")
@@ -67,7 +68,8 @@ def test_an_unknown_shape_names_the_file_and_the_accepted_forms(store, document,
     catalog = write_catalog(store / "catalog.yml", document)
     with pytest.raises(InvalidInput) as caught:
         ImageDelivery(task_args(catalog))
-    assert caught.value.msg == "catalog %s is not a catalog (it holds %s); expected %s" % (catalog, holds, CATALOG_FORMS)
+    expected = "catalog %s is not a catalog (it holds %s); expected %s" % (catalog, holds, CATALOG_FORMS)
+    assert caught.value.msg == expected
 
 
 @pytest.fixture
