@@ -8,7 +8,7 @@ local locations (absolute paths, ``file://`` URLs) name. A compute host does not
 controller's filesystem, so it is never asked to read those paths: the controller reads the
 catalog with the loader the request step uses (``catalog.load_catalog_file``), confines every
 local location of an image the batch uses to the image directories *on the controller* with
-the rule the module applies on a host (``catalog.check_location``, through ``service.ImageUse``),
+the rule the module applies on a host (``catalog.check_location``, through ``catalog.ImageUse``),
 and hands the host the records with the ids of the images it sends itself (``delivered_images``).
 The host says which of them it has no base file for (``delivery_needed``); only those are sent,
 into the task's temporary directory, and the module verifies and caches them like a download.
@@ -26,8 +26,8 @@ import stat
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.cache import delivered_file_name
-from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import load_catalog_file, location_parts
-from ansible_collections.novalite.compute.plugins.module_utils.image.service import ImageUse, checked_entries
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
+    ImageUse, checked_entries, load_catalog_file, location_parts)
 
 # The options only the controller reads; the module gets the records and the delivered ids instead.
 CONTROLLER_OPTIONS = ("controller_catalog", "controller_image_dirs")

@@ -26,13 +26,12 @@ from ansible_collections.novalite.compute.plugins.module_utils.image.cache impor
     create_console_log, create_overlay, delivered_file_name, disk_base_name, ensure_instance_dir, original_base_name,
     touch)
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
-    DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, Catalog, check_location, load_catalog_file)
+    DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, Catalog, ImageUse, InstanceImages, checked_entries, load_catalog_file)
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import (
     QemuImg, SourceOptions, qcow2_backing_file)
 
 REQUIRED_TOOLS = {"qemu-img": "qemu-utils", "prlimit": "util-linux", "cp": "coreutils"}
 OPTIONAL_TOOLS = ("e2label", "e2fsck", "resize2fs")  # without them a resized disk keeps its filesystem size
-ROOT_DISK_FORMATS = ("raw", "qcow2", "ami")
 IMAGE_FILES = ("disk", "kernel", "ramdisk", "console_log")  # the instance files this module makes
 
 
@@ -53,72 +52,6 @@ def find_tools(get_bin_path):
 
 
 # --- the request ------------------------------------------------------------------------------
-
-class InstanceImages:
-    """One instance's images, resolved in the catalog (kernel/ramdisk None when it has none)."""
-
-    def __init__(self, name, image=None, kernel=None, ramdisk=None, root_gb=0):
-        self.name = name
-        self.image = image
-        self.kernel = kernel
-        self.ramdisk = ramdisk
-        self.root_gb = root_gb
-
-
-def checked_entries(value):
-    """The ``instances`` entries and their names, each a valid instance name, none twice."""
-    entries = validate.sequence(value, "instances")
-    names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
-             for i, e in enumerate(entries)]
-    validate.reject_duplicates(names, "instance name")
-    return entries, names
-
-
-class ImageUse:
-    """The images a batch of ``instances`` entries uses from ``catalog``, checked with the module's rules.
-
-    ``instances`` holds an ``InstanceImages`` per entry, ``images`` every image used by id, and
-    ``sources`` where each is read from: what ``check_location`` returned for its location under
-    ``image_dirs`` and ``schemes``. The ``delivered`` ids are left out of ``sources``: their bytes
-    come from the controller and their locations are the controller's, never read here. The
-    controller runs this with its own image directories (plugin_utils/image_delivery.py), the
-    module with the host's, so a record one side accepts the other never refuses.
-    """
-
-    def __init__(self, entries, catalog, image_dirs, schemes, delivered=()):
-        self.image_dirs, self.schemes, self.delivered = image_dirs, schemes, frozenset(delivered)
-        self.images, self.sources = {}, {}
-        self.instances = [self._resolve(index, entry, catalog) for index, entry in enumerate(entries)]
-
-    def _resolve(self, index, entry, catalog):
-        name, what = entry["name"], "instances[%d]" % index
-        image = self._usable(catalog, entry.get("image_id"), ROOT_DISK_FORMATS, "image_id", name)
-        kernel = self._usable(catalog, _default(entry.get("kernel_id"), image.kernel_id), ("aki",), "kernel_id", name)
-        ramdisk = self._usable(catalog, _default(entry.get("ramdisk_id"), image.ramdisk_id), ("ari",),
-                               "ramdisk_id", name)
-        root_gb = validate.whole_number(entry.get("root_gb") or 0, what + ".root_gb")
-        return InstanceImages(name, image, kernel, ramdisk, root_gb)
-
-    def _usable(self, catalog, ref, formats, field, instance):
-        if ref is None:
-            if field == "image_id":
-                raise InvalidInput("instance %s: image_id is required with state=present" % instance)
-            return None
-        image = catalog.find(ref)
-        what = "instance %s: %s %s" % (instance, field, image.label())
-        if image.status != "active":
-            raise InvalidInput("%s has status %s; only active images are used" % (what, image.status))
-        if image.disk_format not in formats:
-            raise InvalidInput("%s has disk_format %s; expected %s" % (what, image.disk_format, " or ".join(formats)))
-        if not image.location:
-            raise InvalidInput("%s has no location to fetch it from" % what)
-        self.images[image.id] = image
-        if image.id not in self.delivered:
-            # Before anything is touched: a location outside what this host allows is never read.
-            self.sources[image.id] = check_location(image.location, self.image_dirs, self.schemes,
-                                                    "%s location" % what)
-        return image
-
 
 class ImageCacheRequest:
     """The module's input, checked whole; ``sources`` says where each image used is read from.
@@ -202,11 +135,6 @@ def _catalog(params, load_catalog):
     if params.get("images") is not None:
         return Catalog(params["images"], origin="images")
     raise InvalidInput("state=present with instances needs the image catalog: set catalog (a file) or images (records)")
-
-
-def _default(given, from_image):
-    """None takes the image's property; an empty string says "none" explicitly."""
-    return from_image if given is None else (given or None)
 
 
 def _seconds(value, what):
