@@ -274,14 +274,14 @@ def checked_entries(value):
 
 
 class ImageUse:
-    """The images a batch of ``instances`` entries uses from ``catalog``, checked with the module's rules.
+    """The images a batch of ``instances`` entries uses from ``catalog``, checked with image_cache's rules.
 
     ``instances`` holds an ``InstanceImages`` per entry, ``images`` every image used by id, and
     ``sources`` where each is read from: what ``check_location`` returned for its location under
     ``image_dirs`` and ``schemes``. The ``delivered`` ids are left out of ``sources``: their bytes
     come from the controller and their locations are the controller's, never read here. The
     controller runs this with its own image directories (plugin_utils/image_delivery.py), the
-    module with the host's, so a record one side accepts the other never refuses.
+    image_cache module with the host's, so a record one side accepts the other never refuses.
     """
 
     def __init__(self, entries, catalog, image_dirs, schemes, delivered=()):
