@@ -33,6 +33,13 @@ description:
   - An exclusive lock per image (C(<instances_path>/locks/nova-<base name>)) makes concurrent runs and
     forks download an image once.
   - One call prepares (or removes) the files of a whole batch of instances on the host.
+  - With O(controller_catalog) the catalog, and the image files it names, are on the controller (the Glance
+    stand-in lives there). The action plugin reads the catalog with the loader the request step uses, confines
+    its local locations to the catalog's directory and O(controller_image_dirs) on the controller, and calls the
+    module once. Only when the host lacks a base file does it send that image's file over the Ansible connection
+    into the task's temporary directory and call the module a second time, which verifies and caches the copy
+    exactly like a download. A warm cache costs one module call and sends nothing; the host never reads a path
+    of its own that a catalog named.
 author:
   - novalite.compute contributors (@novalite)
 options:
@@ -48,8 +55,38 @@ options:
         C(container_format), C(size), C(checksum) (md5 as Glance records it; 64 hex digits are sha256),
         C(min_ram), C(min_disk), C(owner), C(is_public), C(properties) (C(kernel_id), C(ramdisk_id)) and
         C(location) (an absolute path, or a C(file://), C(http://) or C(https://) URL).
-      - Mutually exclusive with O(images).
+      - Mutually exclusive with O(images) and O(controller_catalog).
     type: path
+  controller_catalog:
+    description:
+      - Path, on the controller, of the image catalog, in the forms of O(catalog). Read on the controller by the
+        action plugin, with the same loader as the request step (M(novalite.compute.instance_request)).
+      - Its local locations (absolute paths and C(file://) URLs) are files on the controller. Each must lie inside
+        the catalog's own directory or one of O(controller_image_dirs) once symlinks and C(..) are resolved, which
+        the controller checks before it calls the module or sends anything. The module tells the controller which
+        images the host has no base file for. The controller sends only those, each one over the Ansible
+        connection into the task's temporary directory. The module then reads the copy only from there, under a
+        name it derives from the image id, and checks it like a download (size, checksum, format inspection, no
+        backing or data file) before it goes into C(_base). An image the host caches is never sent again.
+      - C(http://) and C(https://) locations are fetched by the host, within O(allowed_schemes).
+      - Mutually exclusive with O(catalog), O(images) and O(image_dirs).
+    type: path
+  controller_image_dirs:
+    description:
+      - Directories on the controller, besides the directory of O(controller_catalog), that its local image files
+        may lie in (the rule of O(image_dirs), applied on the controller). Needs O(controller_catalog).
+    type: list
+    elements: path
+  delivered_images:
+    description:
+      - Ids of records in O(images) whose bytes the controller sends over the connection. The action plugin sets
+        this from O(controller_catalog); there is no reason to set it by hand.
+      - Their locations are the controller's and are never read on this host. Until the copy of one whose base
+        file is missing has arrived in the task's temporary directory, the module changes nothing and lists it in
+        RV(delivery_needed).
+    type: list
+    elements: str
+    default: []
   images:
     description:
       - The image catalog as a list of records (for example from inventory variables), with the fields of
@@ -150,6 +187,8 @@ options:
 notes:
   - Check mode reports what would be fetched, made and removed without touching anything.
   - Diff mode shows the names in C(_base) and the files of each instance before and after.
+  - With O(controller_catalog), check mode sends nothing and lists in RV(delivery_needed) what a real run would
+    send.
   - Verified base files stay in the cache when a later step fails; instance files made by the failed
     run are removed, and no C(.part) or half-converted base is ever left. The failure names the step
     (C(failed_step)) and lists what was undone (C(rolled_back)).
@@ -157,6 +196,10 @@ requirements:
   - qemu-img (qemu-utils), prlimit (util-linux) on the compute host; e2fsprogs to grow ext filesystems.
 extends_documentation_fragment:
   - novalite.compute.attributes
+attributes:
+  action:
+    description: An action plugin reads O(controller_catalog) on the controller and sends the images a host lacks.
+    support: full
 """
 
 EXAMPLES = r"""
@@ -183,6 +226,15 @@ EXAMPLES = r"""
     instances:
       - name: instance-0000000c
         image_id: debian-12
+
+- name: The catalog and its images on the controller; the host gets the images it does not cache yet
+  novalite.compute.image_cache:
+    controller_catalog: /srv/images/catalog.yml  # its file:// locations must be in /srv/images or /srv/more
+    controller_image_dirs: [/srv/more]
+    instances:
+      - name: instance-0000000d
+        image_id: novalite-test-image
+  register: prepared  # prepared.delivered: the image ids sent to this host by this run
 
 - name: Remove a deleted instance's directory and age off unused base files
   novalite.compute.image_cache:
@@ -305,6 +357,25 @@ base_files:
       role: disk
       image_id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9
       action: fetched
+delivery_needed:
+  description:
+    - Ids of images in O(delivered_images) whose base file is missing and whose copy has not arrived from the
+      controller (in check mode, that a real run would send). Empty once they are cached.
+    - The action plugin sends these and calls the module again, so a task with O(controller_catalog) ends with
+      this empty unless it ran in check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: [0ef8e9e7-4c68-5189-a840-817fea6291fe, 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9]
+delivered:
+  description:
+    - Ids of the images this run sent from the controller (O(controller_catalog)); empty when the host had them
+      all cached, and in check mode.
+  returned: when O(controller_catalog) is set
+  type: list
+  elements: str
+  sample: [0ef8e9e7-4c68-5189-a840-817fea6291fe, 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9,
+           f5e3addd-0d74-5e6a-91ae-c225bbc3e0f6]
 removed_instances:
   description: Instance directories removed (O(state=absent); in check mode, that would be removed).
   returned: always
@@ -391,6 +462,9 @@ INSTANCE_SPEC = dict(
 ARGUMENT_SPEC = dict(
     instances_path=dict(type="path", default=DEFAULT_INSTANCES_PATH),
     catalog=dict(type="path"),
+    controller_catalog=dict(type="path"),
+    controller_image_dirs=dict(type="list", elements="path"),
+    delivered_images=dict(type="list", elements="str", default=[]),
     images=dict(type="list", elements="dict"),
     image_dirs=dict(type="list", elements="path"),
     allowed_schemes=dict(type="list", elements="str", choices=["http", "https"], default=["http", "https"]),
@@ -406,8 +480,13 @@ ARGUMENT_SPEC = dict(
 )
 
 
+MUTUALLY_EXCLUSIVE = [("catalog", "images"), ("catalog", "controller_catalog"), ("images", "controller_catalog"),
+                      ("image_dirs", "controller_catalog"), ("delivered_images", "controller_catalog")]
+REQUIRED_BY = {"controller_image_dirs": "controller_catalog"}
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("catalog", "images")],
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_by=REQUIRED_BY,
                            supports_check_mode=True)
     run_module(module, ensure_state)
 

@@ -3,7 +3,8 @@ host's namespace, a tmpfs in a host's mount namespace; no mocks.
 
 compute1 prepares three instances from the test image (two at the image's size, one resized
 to 1 GiB) and boots two of them; compute2 takes the faults, each test in an instances_path of
-its own that it removes afterwards.
+its own that it removes afterwards, and gets images from a catalog on the controller that it
+cannot see.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ import yaml
 
 from guests import domain_xml, libvirt_connection, remove_guest, wait_for_console
 from image_helpers import IN_OPEN, ImageServer, OpenWatch, host_tree
+from sandbox import IMAGE_DIR
 from sandbox_ansible import ModuleRun, run_module
 
 GIB = 1024 ** 3
@@ -490,3 +492,40 @@ def test_locations_inside_the_image_dirs_and_allowed_urls_still_work(sandbox, st
         assert len(server.fetches("disk.qcow2")) == 1
     finally:
         server.stop()
+
+
+# --- controller_catalog: images sent by the controller ------------------------------------------
+# tests/integration/test_image_delivery.py runs the image role over SSH; here the module runs
+# through the sandbox's local connection, whose file transfers land in the machine's namespace
+# and reach the host only through the task's temporary directory.
+
+@pytest.fixture
+def blind_compute2(sandbox):
+    """compute2 with an empty directory over the controller's image directory, in its namespace only."""
+    host = sandbox.host("compute2")
+    empty = host.state_dir / "no-images"
+    empty.mkdir()
+    host.run(["mount", "--bind", empty, IMAGE_DIR])
+    try:
+        yield host
+    finally:
+        host.run(["umount", IMAGE_DIR])
+        empty.rmdir()
+        host.run(["rm", "-rf", FAULTS_PATH], check=False)
+
+
+def test_controller_catalog_reaches_a_host_that_does_not_see_it(sandbox, guest_image, blind_compute2):
+    host = blind_compute2
+    assert host.run(["ls", "-A", IMAGE_DIR]).stdout == ""
+    args = {"instances_path": FAULTS_PATH, "controller_catalog": str(guest_image["catalog.yml"]),
+            "instances": [{"name": "instance-00000120", "image_id": IMAGE_NAME}]}
+    cold = run_module(sandbox, "compute2", "image_cache", args)
+    assert cold["changed"] and not cold["failed"], cold
+    records = yaml.safe_load(guest_image["catalog.yml"].read_text())["images"]
+    assert sorted(cold["delivered"]) == sorted(r["id"] for r in records) and cold["delivery_needed"] == []
+    made = cold["instances"]["instance-00000120"]
+    assert made["created"] == ["console.log", "disk", "kernel", "ramdisk"]
+    assert host.run(["cmp", made["kernel"], "-"], input=guest_image["vmlinuz"].read_bytes(), text=False).returncode == 0
+    warm = run_module(sandbox, "compute2", "image_cache", args)
+    assert warm["changed"] is False and warm["delivered"] == [], warm
+    assert not host.run(["find", "/root/.ansible/tmp", "-name", "novalite-image-*"], check=False).stdout

@@ -32,6 +32,7 @@ GIB = 1024 * 1024 * 1024
 BASE_DIR_NAME = "_base"
 LOCKS_DIR_NAME = "locks"
 LOCK_PREFIX = "nova-"
+DELIVERED_PREFIX = "novalite-image-"
 # Files of a download or conversion in progress (or left by a crash); never used as bases.
 TEMPORARY_SUFFIXES = (".part", ".converted", ".resizing")
 
@@ -61,6 +62,12 @@ def disk_base_name(image, virtual_size, root_gb):
     if root_gb == 0 or virtual_size == root_gb * GIB:
         return original_base_name(image)
     return resized_base_name(image.id, root_gb)
+
+
+def delivered_file_name(image_id):
+    """The name an image's bytes have in the task's temporary directory when the controller sends
+    them (plugins/action/image_cache.py); the host derives it from the id, never from a location."""
+    return DELIVERED_PREFIX + image_id
 
 
 def lock_name(base_name):
@@ -119,14 +126,17 @@ class CacheLayout:
 # --- the base cache: Image.cache with its call_if_not_exists under the image's lock ------------
 
 class BaseCache:
-    """``sources`` maps an image id to where it is read from (what check_location returned)."""
+    """``sources`` maps an image id to where it is read from (what check_location returned, or
+    the copy the controller delivered); ``shown`` to how messages name that, when not the location."""
 
-    def __init__(self, layout, qemu_img, run_command, tools, sources, source_options, lock_timeout=600.0):
+    def __init__(self, layout, qemu_img, run_command, tools, sources, source_options, lock_timeout=600.0,
+                 shown=None):
         self.layout = layout
         self.qemu_img = qemu_img
         self.run_command = run_command
         self.tools = tools
         self.sources = sources
+        self.shown = shown or {}
         self.source_options = source_options
         self.lock_timeout = lock_timeout
         self.fetched = []  # base paths this run downloaded, for the report
@@ -144,8 +154,12 @@ class BaseCache:
         """``call_if_not_exists`` (hold ``locked(image)``): fetch unless the base is there."""
         path = self.layout.base_path(original_base_name(image))
         if not os.path.exists(path):
+            source = self.sources.get(image.id)
+            if source is None:  # a delivered image when this task has no temporary directory
+                raise NovaliteError("image %s is sent by the controller, and its copy did not arrive" % image.label(),
+                                    image_id=image.id)
             os.makedirs(self.layout.base_dir, exist_ok=True)
-            fetch_to_raw(image, self.sources[image.id], path, self.qemu_img, self.source_options)
+            fetch_to_raw(image, source, path, self.qemu_img, self.source_options, self.shown.get(image.id))
             self.fetched.append(path)
         return path
 

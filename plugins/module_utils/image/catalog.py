@@ -2,7 +2,7 @@
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Glance stand-in: image records as Glance v1 keeps them, the catalog file's two forms,
-and where a compute host may read an image from.
+where an image may be read from, and the images a batch of instances uses.
 
 Plain functions and classes without Ansible objects: the controller's request step and the
 image_cache module on the hosts call the same ones, so a record the request step accepted is
@@ -246,3 +246,79 @@ def _parse(text, origin):
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InvalidInput("catalog %s is not valid YAML: %s" % (origin, exc), path=origin) from None
+
+
+# --- the images a batch of instances uses ------------------------------------------------------
+
+ROOT_DISK_FORMATS = ("raw", "qcow2", "ami")
+
+
+class InstanceImages:
+    """One instance's images, resolved in the catalog (kernel/ramdisk None when it has none)."""
+
+    def __init__(self, name, image=None, kernel=None, ramdisk=None, root_gb=0):
+        self.name = name
+        self.image = image
+        self.kernel = kernel
+        self.ramdisk = ramdisk
+        self.root_gb = root_gb
+
+
+def checked_entries(value):
+    """The ``instances`` entries and their names, each a valid instance name, none twice."""
+    entries = validate.sequence(value, "instances")
+    names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
+             for i, e in enumerate(entries)]
+    validate.reject_duplicates(names, "instance name")
+    return entries, names
+
+
+class ImageUse:
+    """The images a batch of ``instances`` entries uses from ``catalog``, checked with image_cache's rules.
+
+    ``instances`` holds an ``InstanceImages`` per entry, ``images`` every image used by id, and
+    ``sources`` where each is read from: what ``check_location`` returned for its location under
+    ``image_dirs`` and ``schemes``. The ``delivered`` ids are left out of ``sources``: their bytes
+    come from the controller and their locations are the controller's, never read here. The
+    controller runs this with its own image directories (plugin_utils/image_delivery.py), the
+    image_cache module with the host's, so a record one side accepts the other never refuses.
+    """
+
+    def __init__(self, entries, catalog, image_dirs, schemes, delivered=()):
+        self.image_dirs, self.schemes, self.delivered = image_dirs, schemes, frozenset(delivered)
+        self.images, self.sources = {}, {}
+        self.instances = [self._resolve(index, entry, catalog) for index, entry in enumerate(entries)]
+
+    def _resolve(self, index, entry, catalog):
+        name, what = entry["name"], "instances[%d]" % index
+        image = self._usable(catalog, entry.get("image_id"), ROOT_DISK_FORMATS, "image_id", name)
+        kernel = self._usable(catalog, _default(entry.get("kernel_id"), image.kernel_id), ("aki",), "kernel_id", name)
+        ramdisk = self._usable(catalog, _default(entry.get("ramdisk_id"), image.ramdisk_id), ("ari",),
+                               "ramdisk_id", name)
+        root_gb = validate.whole_number(entry.get("root_gb") or 0, what + ".root_gb")
+        return InstanceImages(name, image, kernel, ramdisk, root_gb)
+
+    def _usable(self, catalog, ref, formats, field, instance):
+        if ref is None:
+            if field == "image_id":
+                raise InvalidInput("instance %s: image_id is required with state=present" % instance)
+            return None
+        image = catalog.find(ref)
+        what = "instance %s: %s %s" % (instance, field, image.label())
+        if image.status != "active":
+            raise InvalidInput("%s has status %s; only active images are used" % (what, image.status))
+        if image.disk_format not in formats:
+            raise InvalidInput("%s has disk_format %s; expected %s" % (what, image.disk_format, " or ".join(formats)))
+        if not image.location:
+            raise InvalidInput("%s has no location to fetch it from" % what)
+        self.images[image.id] = image
+        if image.id not in self.delivered:
+            # Before anything is touched: a location outside what this host allows is never read.
+            self.sources[image.id] = check_location(image.location, self.image_dirs, self.schemes,
+                                                    "%s location" % what)
+        return image
+
+
+def _default(given, from_image):
+    """None takes the image's property; an empty string says "none" explicitly."""
+    return from_image if given is None else (given or None)

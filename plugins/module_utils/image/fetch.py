@@ -56,14 +56,16 @@ class SourceOptions:
         self.schemes = tuple(schemes)
 
 
-def fetch_to_raw(image, source, path, qemu_img, options=None):
+def fetch_to_raw(image, source, path, qemu_img, options=None, shown=None):
     """Make ``path`` the raw bytes of ``image`` read from ``source``; returns its size in bytes.
 
-    ``source`` is what ``check_location`` returned for the image's location: never anything else.
+    ``source`` is what ``check_location`` returned for the image's location, or the copy the
+    controller delivered into the task's temporary directory: never anything else. ``shown`` is
+    how messages name it (the catalog's location by default).
     """
     part, converted = path + ".part", path + ".converted"
     try:
-        download(image, source, part, options or SourceOptions())
+        download(image, source, part, options or SourceOptions(), shown)
         info = inspect_download(part, image, qemu_img)
         if info.format != "raw":
             qemu_img.convert_to_raw(part, info.format, converted)
@@ -163,27 +165,28 @@ def _reason(reason):
 
 # --- download to .part, with size and checksum ---------------------------------------------------
 
-def download(image, source, target, options):
+def download(image, source, target, options, shown=None):
     """Write ``image``'s bytes from ``source`` to ``target`` (created or truncated); returns the byte count.
 
     The caller removes ``target`` when this raises.
     """
+    shown = shown or image.location
     if not image.checksum:
         raise DownloadFailed("image %s has no checksum in the catalog; an unverified download is never used"
                              % image.label(), image_id=image.id)
     digest = hashlib.new(image.checksum_algorithm)
     received, announced = 0, None
     with _open_for_writing(target) as out:
-        for chunk, announced in read_chunks(source, options, shown=image.location):
+        for chunk, announced in read_chunks(source, options, shown=shown):
             received += len(chunk)
-            _check_not_longer(image, received)
+            _check_not_longer(image, received, shown)
             digest.update(chunk)
             _write_chunk(out, chunk, target)
         _write_chunk(out, b"", target, sync=True)
-    _check_length(image, received, announced)
+    _check_length(image, received, announced, shown)
     if digest.hexdigest() != image.checksum:
         raise DownloadFailed("checksum mismatch for image %s from %s: expected %s %s, got %s"
-                             % (image.label(), image.location, image.checksum_algorithm, image.checksum,
+                             % (image.label(), shown, image.checksum_algorithm, image.checksum,
                                 digest.hexdigest()),
                              expected=image.checksum, actual=digest.hexdigest(), image_id=image.id)
     return received
@@ -208,19 +211,19 @@ def _write_chunk(out, chunk, target, sync=False):
         raise DownloadFailed("cannot write %s: %s" % (target, exc.strerror or exc))
 
 
-def _check_not_longer(image, received):
+def _check_not_longer(image, received, shown):
     """Stop early on a source that sends more than the catalog's size (never fill the disk for it)."""
     if image.size is not None and received > image.size:
         raise DownloadFailed("image %s from %s is longer than its catalog size of %d bytes"
-                             % (image.label(), image.location, image.size), image_id=image.id)
+                             % (image.label(), shown, image.size), image_id=image.id)
 
 
-def _check_length(image, received, announced):
+def _check_length(image, received, announced, shown):
     for expected, said_by in ((announced, "the source announced"), (image.size, "the catalog records")):
         if expected is not None and received != expected:
             raise DownloadFailed("%s download of image %s from %s: got %d bytes, %s %d"
                                  % ("truncated" if received < expected else "over-long", image.label(),
-                                    image.location, received, said_by, expected),
+                                    shown, received, said_by, expected),
                                  image_id=image.id, received=received, expected_size=expected)
 
 

@@ -17,25 +17,28 @@ import time
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import (
     INSTANCE_FILES, remove_instance_dir)
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.image.cache import (
     AgeOffPolicy, BaseCache, BaseUsers, CacheLayout, age_off_report, check_fits, classify_base_name, copy_raw,
-    create_console_log, create_overlay, disk_base_name, ensure_instance_dir, original_base_name, touch)
+    create_console_log, create_overlay, delivered_file_name, disk_base_name, ensure_instance_dir, original_base_name,
+    touch)
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
-    DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, Catalog, check_location, load_catalog_file)
+    DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, Catalog, ImageUse, InstanceImages, checked_entries, load_catalog_file)
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import (
     QemuImg, SourceOptions, qcow2_backing_file)
 
 REQUIRED_TOOLS = {"qemu-img": "qemu-utils", "prlimit": "util-linux", "cp": "coreutils"}
 OPTIONAL_TOOLS = ("e2label", "e2fsck", "resize2fs")  # without them a resized disk keeps its filesystem size
-ROOT_DISK_FORMATS = ("raw", "qcow2", "ami")
 IMAGE_FILES = ("disk", "kernel", "ramdisk", "console_log")  # the instance files this module makes
 
 
 def ensure_state(module):
-    request = ImageCacheRequest(module.params)
+    # _ansible_tmpdir: the directory the action plugin made for this task and sent delivered images
+    # into (None when it made none); module.tmpdir would make a fresh, empty one instead.
+    request = ImageCacheRequest(module.params, staging_dir=getattr(module, "_tmpdir", None))
     tools = find_tools(module.get_bin_path)
     return run(request, module.run_command, tools, check_mode=module.check_mode)
 
@@ -50,21 +53,15 @@ def find_tools(get_bin_path):
 
 # --- the request ------------------------------------------------------------------------------
 
-class InstanceImages:
-    """One instance's images, resolved in the catalog (kernel/ramdisk None when it has none)."""
-
-    def __init__(self, name, image=None, kernel=None, ramdisk=None, root_gb=0):
-        self.name = name
-        self.image = image
-        self.kernel = kernel
-        self.ramdisk = ramdisk
-        self.root_gb = root_gb
-
-
 class ImageCacheRequest:
-    """The module's input, checked whole; ``sources`` says where each image used is read from."""
+    """The module's input, checked whole; ``sources`` says where each image used is read from.
 
-    def __init__(self, params, load_catalog=load_catalog_file):
+    An image in ``delivered_images`` is read only from the copy the controller sent into the
+    task's temporary directory (``staging_dir``, Ansible's ``_ansible_tmpdir``), under the name
+    ``delivered_file_name`` derives from its id; None when this task has no such directory.
+    """
+
+    def __init__(self, params, load_catalog=load_catalog_file, staging_dir=None):
         self.layout = CacheLayout(params["instances_path"])
         self.state = params["state"]
         self.cache_cleanup = params["cache_cleanup"]
@@ -76,45 +73,47 @@ class ImageCacheRequest:
         self.allowed_schemes = _allowed_schemes(params)
         self.source_options = SourceOptions(_seconds(params["download_timeout"], "download_timeout"),
                                             params["use_proxy"], self.allowed_schemes)
-        self.sources = {}
+        self.delivered = _delivered(params)
+        self.staging_dir = staging_dir
+        self.sources, self.shown = {}, {}
         self.instances = self._instances(params, load_catalog)
 
     def _instances(self, params, load_catalog):
-        entries = validate.sequence(params.get("instances"), "instances")
-        names = [validate.instance_name(validate.mapping(e, "instances[%d]" % i).get("name"), "instances[%d].name" % i)
-                 for i, e in enumerate(entries)]
-        validate.reject_duplicates(names, "instance name")
+        if params.get("controller_catalog"):
+            raise InvalidInput("controller_catalog is read on the controller by the image_cache action plugin, "
+                               "which did not run for this call")
+        entries, names = checked_entries(params.get("instances"))
         if self.state == "absent":
             return [InstanceImages(name) for name in names]
-        catalog = _catalog(params, load_catalog) if entries else None
-        return [self._resolve(i, entry, catalog) for i, entry in enumerate(entries)]
+        if not entries:
+            return []
+        use = ImageUse(entries, _catalog(params, load_catalog), self.image_dirs, self.allowed_schemes, self.delivered)
+        self.sources.update(use.sources)
+        for image_id in sorted(self.delivered & set(use.images)):
+            self.sources[image_id] = self.delivered_path(image_id)
+            self.shown[image_id] = "%s (as delivered from the controller)" % use.images[image_id].location
+        return use.instances
 
-    def _resolve(self, index, entry, catalog):
-        name, what = entry["name"], "instances[%d]" % index
-        image = self._usable(catalog, entry.get("image_id"), ROOT_DISK_FORMATS, "image_id", name)
-        kernel = self._usable(catalog, _default(entry.get("kernel_id"), image.kernel_id), ("aki",), "kernel_id", name)
-        ramdisk = self._usable(catalog, _default(entry.get("ramdisk_id"), image.ramdisk_id), ("ari",),
-                               "ramdisk_id", name)
-        root_gb = validate.whole_number(entry.get("root_gb") or 0, what + ".root_gb")
-        return InstanceImages(name, image, kernel, ramdisk, root_gb)
+    def delivered_path(self, image_id):
+        """Where the controller's copy of ``image_id`` is, or None without a staging directory."""
+        return os.path.join(self.staging_dir, delivered_file_name(image_id)) if self.staging_dir else None
 
-    def _usable(self, catalog, ref, formats, field, instance):
-        if ref is None:
-            if field == "image_id":
-                raise InvalidInput("instance %s: image_id is required with state=present" % instance)
-            return None
-        image = catalog.find(ref)
-        what = "instance %s: %s %s" % (instance, field, image.label())
-        if image.status != "active":
-            raise InvalidInput("%s has status %s; only active images are used" % (what, image.status))
-        if image.disk_format not in formats:
-            raise InvalidInput("%s has disk_format %s; expected %s" % (what, image.disk_format, " or ".join(formats)))
-        if not image.location:
-            raise InvalidInput("%s has no location to fetch it from" % what)
-        # Before anything is touched: a location outside what this host allows is never read.
-        self.sources[image.id] = check_location(image.location, self.image_dirs, self.allowed_schemes,
-                                                "%s location" % what)
-        return image
+    def has_arrived(self, image_id):
+        """Whether an image can be read now: any image not delivered, a delivered one once its copy is here."""
+        if image_id not in self.delivered:
+            return True
+        path = self.delivered_path(image_id)
+        return path is not None and os.path.isfile(path)
+
+    def remove_delivered(self):
+        """The controller's copies go once used (or refused): the verified base is what stays."""
+        if self.staging_dir:
+            remove_quietly(*[self.delivered_path(image_id) for image_id in sorted(self.delivered)])
+
+
+def _delivered(params):
+    ids = validate.sequence(params.get("delivered_images"), "delivered_images")
+    return frozenset(validate.uuid(image_id, "delivered_images[%d]" % i) for i, image_id in enumerate(ids))
 
 
 def _image_dirs(params):
@@ -136,11 +135,6 @@ def _catalog(params, load_catalog):
     if params.get("images") is not None:
         return Catalog(params["images"], origin="images")
     raise InvalidInput("state=present with instances needs the image catalog: set catalog (a file) or images (records)")
-
-
-def _default(given, from_image):
-    """None takes the image's property; an empty string says "none" explicitly."""
-    return from_image if given is None else (given or None)
 
 
 def _seconds(value, what):
@@ -212,6 +206,10 @@ class ImageCachePlan:
     def fetch_paths(self):
         return [self.request.layout.base_path(name) for name in self.fetches]
 
+    def waiting_for_delivery(self):
+        """Ids of the images to fetch whose bytes the controller sends and that have not arrived."""
+        return sorted(image.id for image in self.fetches.values() if not self.request.has_arrived(image.id))
+
     def _fetches(self, layout):
         """{original base name: image} of the bases missing files need and that are not there."""
         needed = {}
@@ -259,12 +257,20 @@ class AppliedWork:
 def run(request, run_command, tools, check_mode=False, now=None):
     plan = ImageCachePlan(request, now)
     diff = image_cache_diff(plan)
-    if check_mode or not plan.changed:
-        return _result(plan, diff, plan.changed, {p.request.name: p.missing for p in plan.instances})
-    qemu_img = QemuImg(run_command, tools)
-    cache = BaseCache(request.layout, qemu_img, run_command, tools, request.sources, request.source_options,
-                      lock_timeout=request.lock_timeout)
-    work = apply_plan(plan, cache, now)
+    waiting = plan.waiting_for_delivery()
+    if check_mode:
+        return _result(plan, diff, plan.changed, {p.request.name: p.missing for p in plan.instances}, waiting=waiting)
+    if waiting:  # the action plugin sends these and calls again; nothing is touched before
+        return _result(plan, diff, False, {}, waiting=waiting)
+    try:
+        if not plan.changed:
+            return _result(plan, diff, False, {})
+        qemu_img = QemuImg(run_command, tools)
+        cache = BaseCache(request.layout, qemu_img, run_command, tools, request.sources, request.source_options,
+                          lock_timeout=request.lock_timeout, shown=request.shown)
+        work = apply_plan(plan, cache, now)
+    finally:
+        request.remove_delivered()
     changed = bool(cache.fetched or cache.resized or plan.removals or work.removed_decisions
                    or any(work.created.values()))
     for instance in plan.instances:  # what the disk really got, if a concurrent run changed the picture
@@ -350,12 +356,13 @@ def _age_off(plan, cache, now, work):
 
 # --- result and diff --------------------------------------------------------------------------
 
-def _result(plan, diff, changed, created, cache=None):
+def _result(plan, diff, changed, created, cache=None, waiting=()):
     layout = plan.request.layout
     result = {"changed": changed, "diff": diff,
               "instances": {p.request.name: p.result(layout, created.get(p.request.name, [])) for p in plan.instances},
               "base_files": base_files_report(plan, cache),
-              "removed_instances": list(plan.removals)}
+              "removed_instances": list(plan.removals),
+              "delivery_needed": list(waiting)}
     if plan.request.cache_cleanup:
         result["cache_report"] = age_off_report(plan.age_off)
     return result

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import (
     CommandFailed, InvalidInput, NovaliteError)
 from ansible_collections.novalite.compute.plugins.module_utils.image import cache as cache_module
-from ansible_collections.novalite.compute.plugins.module_utils.image.cache import root_base_name
+from ansible_collections.novalite.compute.plugins.module_utils.image.cache import delivered_file_name, root_base_name
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import qcow2_backing_file
 from ansible_collections.novalite.compute.plugins.module_utils.image.service import (
     ImageCacheRequest, find_tools, run)
@@ -356,3 +356,100 @@ def test_the_module_fails_with_the_step_and_the_undo_never_a_traceback(tmp_path,
         "remove directory %s/instance-00000001" % (tmp_path / "instances")]
     sha1 = root_base_name(RAW_IMAGE_ID)
     assert tree(str(tmp_path / "instances")) == ["_base/" + sha1, "locks/nova-" + sha1]
+
+
+# --- images the controller delivers (delivered_images) -----------------------------------------
+# The records' locations are the controller's: the host never opens them, and reads an image only
+# from <staging dir>/novalite-image-<id>, where the action plugin put the controller's copy.
+
+@pytest.fixture
+def delivery(tmp_path, images):
+    """The catalog as the controller hands it (locations in a directory the host does not have),
+    a staging directory, and the controller's files to copy into it."""
+    controller = tmp_path / "store"
+    moved = tmp_path / "controller-only"
+    controller.rename(moved)  # what the records name does not exist for the "host"
+    staging = tmp_path / "ansible-tmp"
+    staging.mkdir()
+    files = {KERNEL_ID: moved / "vmlinuz", RAMDISK_ID: moved / "initrd", IMAGE_ID: moved / "disk.qcow2"}
+
+    def deliver(*image_ids):
+        for image_id in image_ids:
+            shutil.copyfile(files[image_id], staging / delivered_file_name(image_id))
+    return {"staging": staging, "deliver": deliver, "ids": sorted(files)}
+
+
+def delivered_params(tmp_path, images, names=("instance-00000001",), **overrides):
+    return params(tmp_path, images, [instance(name) for name in names], image_dirs=None,
+                  delivered_images=[KERNEL_ID, RAMDISK_ID, IMAGE_ID], **overrides)
+
+
+def delivered_call(values, host, staging, check_mode=False):
+    return run(ImageCacheRequest(values, staging_dir=str(staging)), host, TOOLS, check_mode=check_mode)
+
+
+def test_a_cold_host_asks_for_the_delivered_images_and_touches_nothing(tmp_path, images, host, delivery):
+    values = delivered_params(tmp_path, images)
+    for check_mode in (True, False):
+        result = delivered_call(values, host, delivery["staging"], check_mode=check_mode)
+        assert result["delivery_needed"] == delivery["ids"]
+        assert result["changed"] is check_mode  # check mode: would change; a real run waits for the copies
+    assert not os.path.exists(values["instances_path"]) and host.calls == []
+    # without a temporary directory for the task (the action plugin made none) nothing can arrive
+    waiting = run(ImageCacheRequest(values), host, TOOLS)
+    assert waiting["delivery_needed"] == delivery["ids"] and not os.path.exists(values["instances_path"])
+
+
+def test_delivered_copies_are_cached_like_downloads_and_removed(tmp_path, images, host, delivery):
+    values = delivered_params(tmp_path, images)
+    delivery["deliver"](KERNEL_ID, RAMDISK_ID)
+    assert delivered_call(values, host, delivery["staging"])["delivery_needed"] == [IMAGE_ID]  # one still missing
+    delivery["deliver"](IMAGE_ID)
+    result = delivered_call(values, host, delivery["staging"])
+    assert result["changed"] and result["delivery_needed"] == []
+    assert result["instances"]["instance-00000001"]["created"] == ALL_FILES
+    assert [(b["role"], b["action"]) for b in result["base_files"]] == [
+        ("ramdisk", "fetched"), ("disk", "fetched"), ("kernel", "fetched")]
+    assert len(host.commands("info")) == 3  # inspected as any download is
+    assert list(delivery["staging"].iterdir()) == []  # the copies are gone once cached
+    warm = delivered_call(delivered_params(tmp_path, images, names=("instance-00000002",)), host, delivery["staging"])
+    assert warm["changed"] and warm["delivery_needed"] == [] and warm["base_files"][0]["action"] == "present"
+
+
+def test_a_corrupted_copy_is_refused_and_removed(tmp_path, images, host, delivery):
+    values = delivered_params(tmp_path, images)
+    delivery["deliver"](KERNEL_ID, RAMDISK_ID, IMAGE_ID)
+    copy = delivery["staging"] / delivered_file_name(IMAGE_ID)
+    data = bytearray(copy.read_bytes())
+    data[-1] ^= 0xFF  # same size, other bytes: only the checksum tells
+    copy.write_bytes(bytes(data))
+    with pytest.raises(NovaliteError) as caught:
+        delivered_call(values, host, delivery["staging"])
+    disk = next(r for r in images if r["id"] == IMAGE_ID)
+    assert "checksum mismatch for image %s (disk) from %s (as delivered from the controller): expected md5 %s" % (
+        IMAGE_ID, disk["location"], disk["checksum"]) in caught.value.msg
+    assert caught.value.details["failed_step"].startswith("fetch image %s" % IMAGE_ID)
+    assert list(delivery["staging"].iterdir()) == []
+    left = tree(values["instances_path"])
+    assert "_base/" + SHA1 not in left and not [p for p in left if p.endswith((".part", ".converted"))]
+    assert not [p for p in left if p.startswith("instance-")]
+
+
+def test_a_delivered_copy_that_is_a_symlink_is_not_followed(tmp_path, images, host, delivery):
+    values = delivered_params(tmp_path, images)
+    delivery["deliver"](KERNEL_ID, RAMDISK_ID)
+    (delivery["staging"] / delivered_file_name(IMAGE_ID)).symlink_to(tmp_path / "controller-only" / "disk.qcow2")
+    with pytest.raises(NovaliteError, match="cannot read image location .* \\(as delivered from the controller\\)"):
+        delivered_call(values, host, delivery["staging"])
+    assert "_base/" + SHA1 not in tree(values["instances_path"])
+
+
+def test_delivered_ids_must_be_uuids(tmp_path, images, host):
+    with pytest.raises(InvalidInput, match="delivered_images\\[0\\] '../../etc/shadow': expected a UUID"):
+        ImageCacheRequest(params(tmp_path, images, [instance("instance-00000001")],
+                                 delivered_images=["../../etc/shadow"]))
+
+
+def test_controller_catalog_without_the_action_plugin_is_refused(tmp_path, images):
+    with pytest.raises(InvalidInput, match="controller_catalog is read on the controller by the image_cache action"):
+        ImageCacheRequest(params(tmp_path, None, [instance("instance-00000001")], controller_catalog="/srv/c.yml"))
