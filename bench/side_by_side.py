@@ -6,7 +6,7 @@ today with community.libvirt and builtins. Each side gets a fresh sandbox of two
 with SSH access (``Sandbox(name, ssh=True)``), reached through its SSH inventory, with the
 repository's ansible.cfg (pipelining on) for both. Per side:
 
-  ansible compute -m ping           first contact, then once per repetition ("ping")
+  ansible compute -m ping           first contact, then 3 times per repetition ("ping": median)
   warm-up                           create count 2 and delete, not measured: the first create
                                     on fresh hosts also caches the image (both sides) and wires
                                     the network (ours)
@@ -26,8 +26,9 @@ bench/peer/verify.yml waits for every lease in dnsmasq's lease file.
 
 By default every run starts cold, as a user's run does: the SSH control masters of the run
 before are stopped first (--connections warm keeps them, so only the first run connects).
-Each run's remote module calls per play come from the callback bench/callback_plugins/
-module_calls.py. community.libvirt comes from the PyPI ``ansible`` package, installed with
+Each run's remote module calls per play (and each task's seconds) come from the callback
+bench/callback_plugins/module_calls.py; a sampler adds the CPU seconds the side's guests (TCG)
+used while the run ran. community.libvirt comes from the PyPI ``ansible`` package, installed with
 ``pip install --no-deps --target bench/.state/ansible-package`` when missing (never into the
 venv) and put on ANSIBLE_COLLECTIONS_PATH for the peer only.
 
@@ -46,6 +47,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +76,7 @@ RUN_TIMEOUT = 3600
 SETTLE_TIMEOUT = 900
 GUEST_READY = "novalite-guest ready"  # what the test guest prints once it has booted (guest_image/README.md)
 WARM_UP_COUNT = 2
+PINGS = 3  # per side and repetition: ping is the yardstick of two targets, and it varies by a second
 
 # the targets of issue 13: (label, figure, side of the reference figure, reference figure, limit)
 TARGETS = (
@@ -171,10 +174,11 @@ class Side:
         calls_file = self.box.state_dir / "bench-calls.json"
         calls_file.unlink(missing_ok=True)
         load_before = os.getloadavg()
-        started = time.monotonic()
-        done = subprocess.run(command, cwd=REPO, env=dict(self.env, NOVALITE_BENCH_CALLS=str(calls_file)),
-                              capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
-        seconds = time.monotonic() - started
+        with GuestCpu(self.box) as guests:
+            started = time.monotonic()
+            done = subprocess.run(command, cwd=REPO, env=dict(self.env, NOVALITE_BENCH_CALLS=str(calls_file)),
+                                  capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+            seconds = time.monotonic() - started
         log = self.log_dir / ("%02d-%s-%s.log" % (len(self.runs) + 1, self.label, re.sub(r"[^a-z0-9]+", "_", figure)))
         log.write_text("$ %s\n%s\n--- stderr\n%s" % (" ".join(command), done.stdout, done.stderr))
         if done.returncode != 0:
@@ -183,14 +187,14 @@ class Side:
         calls = json.loads(calls_file.read_text()) if calls_file.exists() else {"plays": [], "remote": 0}
         run = {"figure": figure, "measured": measured, "seconds": round(seconds, 2),
                "remote_calls": calls["remote"], "changed": changed_count(calls),
-               "plays": [{"name": p["name"], "remote": p["remote"], "controller": p["controller"],
-                          "skipped": p["skipped"], "hosts": p["hosts"]} for p in calls["plays"]],
+               "plays": calls["plays"],
+               "guest_cpu_seconds": guests.seconds,
                "load_before": [round(x, 2) for x in load_before],
                "load_after": [round(x, 2) for x in os.getloadavg()]}
         self.runs.append(run)
-        print("  %-5s %-22s %8.2f s  %4d remote calls  changed %d  load %.2f"
-              % (self.label, figure, run["seconds"], run["remote_calls"], run["changed"], load_before[0]),
-              file=sys.stderr)
+        print("  %-5s %-22s %8.2f s  %4d remote calls  changed %-4d guests %6.1f CPU-s  load %.2f"
+              % (self.label, figure, run["seconds"], run["remote_calls"], run["changed"], run["guest_cpu_seconds"],
+                 load_before[0]), file=sys.stderr)
         return run
 
     def ping(self, figure="ping"):
@@ -286,8 +290,58 @@ class Side:
                          "min": min(r["seconds"] for r in runs), "max": max(r["seconds"] for r in runs),
                          "remote_calls": runs[-1]["remote_calls"], "changed": runs[-1]["changed"],
                          "remote_calls_per_play": [p["remote"] for p in runs[-1]["plays"]],
+                         "guest_cpu_seconds": runs[-1]["guest_cpu_seconds"],
                          "samples": len(runs)}
                 for figure, runs in by_figure.items()}
+
+
+class GuestCpu:
+    """CPU seconds the side's guests (their qemu processes in the hosts' namespaces) use while a run
+    runs, sampled every second: a guest that starts counts from zero, one that goes away counts
+    up to its last sample. TCG guests that boot, or merely idle, take CPU from the run."""
+
+    def __init__(self, box, interval=1.0):
+        self.namespaces = {os.stat("/run/netns/%s" % host.netns).st_ino for host in box.hosts}
+        self.interval = interval
+        self.first, self.last = {}, {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _ticks(self):
+        found = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                if not Path(entry.path, "comm").read_text().startswith("qemu-system"):
+                    continue
+                if os.stat(os.path.join(entry.path, "ns", "net")).st_ino not in self.namespaces:
+                    continue
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            found[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+        return found
+
+    def _poll(self):
+        while not self.stopped.wait(self.interval):
+            self.last.update(self._ticks())
+
+    def __enter__(self):
+        self.first = self._ticks()
+        self.last = dict(self.first)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+        self.last.update(self._ticks())
+
+    @property
+    def seconds(self):
+        ticks = sum(last - self.first.get(pid, 0) for pid, last in self.last.items())
+        return round(ticks / os.sysconf("SC_CLK_TCK"), 1)
 
 
 def changed_count(calls):
@@ -321,8 +375,9 @@ def run_all(sides, counts, repeat):
         side.delete("warm-up delete %d" % WARM_UP_COUNT, "warmup", WARM_UP_COUNT, measured=False)
     for repetition in range(1, repeat + 1):
         order = sides if repetition % 2 else sides[::-1]
-        for side in order:
-            side.ping()
+        for _ in range(PINGS):
+            for side in order:
+                side.ping()
         for count in counts:
             for side in order:
                 cycle(side, count, repetition, verify=repetition == 1 and count == max(counts))
@@ -385,12 +440,14 @@ def table(result):
                 lines.append("%s   %-32s %7s %5s" % (head, row["target"],
                                                       "-" if row["ratio"] is None else "%.2f" % row["ratio"],
                                                       "yes" if row["met"] else "no"))
-    lines += ["", "calls: remote module calls (task results on the hosts, loop items one each); per play:"]
+    lines += ["", "calls: remote module calls (task results on the hosts, loop items one each), per play; and the CPU",
+              "seconds the side's TCG guests used while the run ran (booting ones in a create, idle ones after):"]
     for side in ("ours", "peer"):
         for figure in result["figure_order"]:
             entry = figures[side].get(figure)
             if entry:
-                lines.append("  %-5s %-20s %s" % (side, figure, " + ".join(map(str, entry["remote_calls_per_play"]))))
+                lines.append("  %-5s %-20s %-22s guests %6.1f CPU-s" % (
+                    side, figure, " + ".join(map(str, entry["remote_calls_per_play"])), entry["guest_cpu_seconds"]))
     return "\n".join(lines)
 
 

@@ -10,13 +10,15 @@ several modules per task (``template``, ``copy``: a ``stat`` first) still counts
 Enabled with ``ANSIBLE_CALLBACKS_ENABLED=module_calls`` and ``ANSIBLE_CALLBACK_PLUGINS`` pointing
 here; writes JSON to the file named by ``NOVALITE_BENCH_CALLS`` at the end of the run:
 ``{"plays": [{"name", "remote", "controller", "skipped", "hosts": {host: {module: {ok, changed,
-failed, skipped}}}}], "remote": total}`` (outcomes that did not happen are left out). Ad-hoc
+failed, skipped}}}, "tasks": [[task name, seconds from its start to the next task's]]}],
+"remote": total}`` (outcomes that did not happen are left out). Ad-hoc
 ``ansible`` also needs ``ANSIBLE_LOAD_CALLBACK_PLUGINS=1``. It sits in a directory of its own because Ansible
 imports every file of a callback plugin directory.
 """
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -45,9 +47,28 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super().__init__()
         self.plays = []
+        self.task = None  # [name, started] of the task running now
+
+    def _end_task(self):
+        if self.task is not None:
+            name, started = self.task
+            self.plays[-1]["tasks"].append([name, round(time.monotonic() - started, 2)])
+            self.task = None
 
     def v2_playbook_on_play_start(self, play):
-        self.plays.append({"name": play.get_name(), "remote": 0, "controller": 0, "skipped": 0, "hosts": {}})
+        if self.plays:
+            self._end_task()
+        self.plays.append({"name": play.get_name(), "remote": 0, "controller": 0, "skipped": 0, "hosts": {},
+                           "tasks": []})
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        if not self.plays:
+            self.v2_playbook_on_play_start(_Unnamed())
+        self._end_task()
+        self.task = [task.get_name(), time.monotonic()]
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
 
     def _count(self, result, outcome, item=False):
         task = result._task
@@ -88,6 +109,8 @@ class CallbackModule(CallbackBase):
         self._count(result, "skipped", item=True)
 
     def v2_playbook_on_stats(self, stats):
+        if self.plays:
+            self._end_task()
         path = os.environ.get("NOVALITE_BENCH_CALLS")
         if not path:
             return
