@@ -18,8 +18,9 @@ The sides take turns by cycle (ours' create/re-run/delete of count 2, then the p
 count 20 ...), so that only one side's guests exist while a side is measured and both see the
 same drift of the machine's load; with --repeat the side that goes first alternates and each
 figure is the median. Not timed, between runs: after every create the bench waits until every
-guest has booted (its console says so), so that no measured run shares the CPU with booting
-TCG guests; after every create and delete of the peer it checks the hosts from the machine
+guest has booted (its console says so), so that no re-run or delete shares the CPU with booting
+TCG guests (a create does: guests it starts early boot while it runs; each run reports the CPU
+seconds its side's guests used); after every create and delete of the peer it checks the hosts from the machine
 (dnsmasq hosts lines, running domains, the guests' leases on their consoles; after delete: no
 domain, disk, console log or hosts line left), and once, after its largest create,
 bench/peer/verify.yml waits for every lease in dnsmasq's lease file.
