@@ -14,7 +14,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.image.catalog imp
 from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, ReservationLedger
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
-    InstanceRequest, check_image_locations, check_request, check_secret, checked_network, checked_schemes,
+    InstanceRequest, check_image_fits_flavor, check_image_locations, check_request, check_secret, checked_network, checked_schemes,
     checked_security_groups, effective_quotas, find_flavor, image_dirs_for, next_instance_ids)
 
 INSTANCE_IDS = "instance_ids"  # the ledger's kind for instance ids handed out but not yet in any host's facts
@@ -92,8 +92,6 @@ def checked_request(args):
     """
     catalog = load_catalog_file(args["catalog"]) if args["catalog"] else Catalog(args["images"])
     image = catalog.find(args["image"])
-    check_image_locations(catalog, image, image_dirs_for(args["catalog"], args["image_dirs"]),
-                          checked_schemes(args["image_schemes"]))
     check_secret(args["admin_password"], "admin_password")
     request = InstanceRequest(
         args["name"], args["count"], find_flavor(args["flavor"], args["flavors"]), image,
@@ -106,6 +104,10 @@ def checked_request(args):
         raise InvalidInput("target_host %s is not one of the compute hosts (%s)"
                            % (request.target_host, ", ".join(args["hosts"])), value=request.target_host)
     network = checked_network(args["network"], args["networks"]) if args["networks"] is not None else None
+    # what is asked for first (the image fits the flavor), then where it would be read from
+    check_image_fits_flavor(request.image, request.flavor)
+    check_image_locations(catalog, image, image_dirs_for(args["catalog"], args["image_dirs"]),
+                          checked_schemes(args["image_schemes"]))
     return request, network
 
 

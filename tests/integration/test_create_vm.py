@@ -122,7 +122,7 @@ def test_create_and_delete_print_no_warning(box, trio):
 def test_the_old_name_variable_is_refused_with_a_hint(box):
     run = run_playbook(box, CREATE_VM, {"name": "old"}, may_fail=True)
     assert run.rc != 0 and "-e vm_name=NAME" in run.output
-    assert nothing_allocated(box)
+    assert instances_named(box, "old") == {}
 
 
 def test_rerun_changes_nothing_and_costs_what_one_instance_costs(box, trio):
