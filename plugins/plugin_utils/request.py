@@ -282,8 +282,9 @@ def check_image_locations(catalog, image, image_dirs, schemes):
         if ref is None:
             continue
         part = catalog.find(ref)
-        what = "image %s" % image.label() if field == "image" else "image %s %s %s" % (image.label(), field,
-                                                                                        part.label())
+        what = "image %s" % image.label()
+        if field != "image":
+            what += " %s %s" % (field, part.label())
         if formats and part.disk_format not in formats:
             raise InvalidInput("%s has disk_format %s; expected %s" % (what, part.disk_format, " or ".join(formats)))
         if part.status != "active":

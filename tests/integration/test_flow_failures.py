@@ -119,7 +119,7 @@ def test_delete_works_from_the_records_when_the_inventory_definitions_are_broken
 @pytest.mark.parametrize("state", ["building", "error"])
 def test_delete_removes_an_instance_stuck_in_building_or_error(box, state):
     run_flow(box, STUCK, {"vm_name": "stuck-" + state, "target_host": "compute1", "stuck_state": state})
-    [record] = instances_named(box, "stuck-" + state).values()
+    [record] = list(instances_named(box, "stuck-" + state).values())
     assert record["vm_state"] == state
     held = host_leftovers(box.host("compute1"))
     assert held["fixed_ips"] and held["hosts_lines"]
@@ -130,7 +130,7 @@ def test_delete_removes_an_instance_stuck_in_building_or_error(box, state):
 
 def test_a_delete_that_fails_says_so_and_a_second_one_finishes_it(box):
     run_flow(box, CREATE_VM, {"vm_name": "sticky", "target_host": "compute1", "wait_for": "running"})
-    [record] = instances_named(box, "sticky").values()
+    [record] = list(instances_named(box, "sticky").values())
     compute1 = box.host("compute1")
     with read_only(compute1, "/var/lib/novalite/instances/" + record["name"]):
         failed = run_flow(box, DELETE_VM, {"vm_name": "sticky"}, may_fail=True)
@@ -138,7 +138,7 @@ def test_a_delete_that_fails_says_so_and_a_second_one_finishes_it(box):
     assert "deleted sticky" not in failed.output
     assert "removing sticky from compute1 failed at step instance directories" in failed.output
     assert "deleting sticky failed: sticky on compute1" in failed.output
-    [kept] = instances_named(box, "sticky").values()
+    [kept] = list(instances_named(box, "sticky").values())
     assert kept["vm_state"] == "error" and "instance directories" in kept["fault"]
 
     again = run_flow(box, DELETE_VM, {"vm_name": "sticky"})

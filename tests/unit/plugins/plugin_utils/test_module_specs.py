@@ -45,10 +45,10 @@ def test_unknown_module():
 
 NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
            "gateway": "10.1.0.1", "bridge": "br100"}
+OTHER_NETWORK = "5d1c2f4e-7d0b-4f43-9d8e-1f2a3b4c5d6e"
 FACTS = {
     "networks": {NETWORK["uuid"]: dict(NETWORK, dhcp_server="10.1.0.3", host="c1", released_vif_ids=["v0"]),
-                 "5d1c2f4e-7d0b-4f43-9d8e-1f2a3b4c5d6e": {"uuid": "5d1c2f4e-7d0b-4f43-9d8e-1f2a3b4c5d6e",
-                                                           "label": "other", "bridge": "br9"}},
+                 OTHER_NETWORK: {"uuid": OTHER_NETWORK, "label": "other", "bridge": "br9"}},
     "fixed_ips": {"10.1.0.2": {"address": "10.1.0.2", "network_id": NETWORK["uuid"], "instance_uuid": "u1",
                                "mac": "fa:16:3e:00:00:09"},
                   "10.9.0.2": {"address": "10.9.0.2", "network_id": "elsewhere", "instance_uuid": "u2",
