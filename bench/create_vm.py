@@ -45,15 +45,15 @@ UNLIMITED = {"instances": -1, "cores": -1, "ram": -1}  # Nova's default of 10 in
 
 def warm_up(inventory, env):
     """The first create on fresh hosts also fetches the image and wires bridge and dnsmasq."""
-    create = {"name": "warmup", "count": 2, "novalite_quotas": UNLIMITED, "wait_for": "running"}
+    create = {"vm_name": "warmup", "count": 2, "novalite_quotas": UNLIMITED, "wait_for": "running"}
     result = run_playbook(inventory, "create_vm.yml", create, env)
-    run_playbook(inventory, "delete_vm.yml", {"name": "warmup"}, env)
+    run_playbook(inventory, "delete_vm.yml", {"vm_name": "warmup"}, env)
     return {"create count 2, fresh hosts": result}
 
 
 def measure(inventory, env, count):
-    create = {"name": "bench%d" % count, "count": count, "novalite_quotas": UNLIMITED}
-    delete = {"name": create["name"]}
+    create = {"vm_name": "bench%d" % count, "count": count, "novalite_quotas": UNLIMITED}
+    delete = {"vm_name": create["vm_name"]}
     results = {"create, boot excluded": run_playbook(inventory, "create_vm.yml", dict(create, wait_for="running"), env)}
     run_playbook(inventory, "delete_vm.yml", delete, env)
     results["create, boot included"] = run_playbook(inventory, "create_vm.yml", dict(create, wait_for="lease"), env)

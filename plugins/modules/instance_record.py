@@ -50,6 +50,14 @@ options:
     description: The host's facts document.
     type: path
     default: /etc/ansible/facts.d/novalite.fact
+  assume_prepared:
+    description:
+      - Only in check mode, for a check of a whole run. With O(vm_state=active) or O(vm_state=error), an instance
+        that is not recorded is taken as recorded by the V(building) call before it (which recorded nothing,
+        being in check mode too). Its whole record must be given, as for V(building).
+      - Outside check mode it has no effect; an instance that is not recorded fails the call.
+    type: bool
+    default: false
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
@@ -142,6 +150,7 @@ ARGUMENT_SPEC = {
     "network_info": {"type": "dict", "default": {}},
     "fault": {"type": "str"},
     "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
+    "assume_prepared": {"type": "bool", "default": False},
 }
 
 

@@ -17,9 +17,15 @@ description:
     ram, metadata items, injected files) counted from the instance records in every compute host's
     facts, and builds one record per missing instance (uuid, C(instance-%08x) name, reservation id,
     vm_state V(building)).
-  - The display name must be one line without control characters, of 1 to 255 characters, and must
-    give a hostname (Nova's C(sanitize_hostname)); security group names are checked with the rule the
-    hosts apply. A bad field fails here, before anything is allocated.
+  - Every field is checked here with the functions the modules apply on the hosts, so a bad field fails
+    before anything is allocated. The display name must be one line without control characters, of 1 to
+    255 characters, and must give a hostname (Nova's C(sanitize_hostname)); O(key_data), O(admin_password),
+    O(project_id), O(user_id) and every metadata key and value must be one line; security groups must be
+    defined in O(security_group_definitions) (or be C(default)) and every rule of those definitions is
+    checked as M(novalite.compute.nwfilter) checks it; the network definition (O(networks)) is checked as
+    M(novalite.compute.nova_network) checks it; the image, its kernel and its ramdisk must be in the catalog
+    with a location a compute host may read (a local file only inside O(image_dirs), other locations only with
+    a scheme of O(image_schemes)), as M(novalite.compute.image_cache) checks it.
   - Instances that already exist (same project and display name) are returned unchanged, so asking
     again for the same name is a no-op.
   - Instance ids are handed out under a controller lock and remembered in a ledger in O(state_dir),
@@ -76,7 +82,9 @@ options:
     description: User data text; only checked here (at most 65535 bytes once base64-encoded), never returned.
     type: str
   admin_password:
-    description: Only tells whether a config drive is needed; never stored or returned.
+    description:
+      - Only tells whether a config drive is needed, and is checked to be one line; never stored, returned or
+        shown in a message.
     type: str
   injected_files:
     description: Files for the guest, checked against the injected file quotas.
@@ -98,14 +106,41 @@ options:
       - By default they get one when O(user_data), O(key_data), O(admin_password) or O(injected_files) is given.
     type: bool
   security_groups:
-    description: Security group names.
+    description: Security group names; each must be in O(security_group_definitions) or be C(default).
     type: list
     elements: str
     default: [default]
+  security_group_definitions:
+    description:
+      - The security group definitions the hosts will be given (C(name), C(rules)), as the O(novalite.compute.nwfilter#module:security_groups)
+        option of M(novalite.compute.nwfilter) takes them; every group and rule is checked here.
+      - C(default) is Nova's default group (icmp, tcp 22, tcp 80) unless defined here.
+    type: list
+    elements: dict
+    default: []
   network:
     description: Label of the network the instances join.
     type: str
     default: private
+  networks:
+    description:
+      - Network definitions by label, each as the O(novalite.compute.nova_network#module:network) option of
+        M(novalite.compute.nova_network) takes it.
+      - When given, O(network) must be one of them and its definition is checked, and returned as RV(network).
+    type: dict
+  image_dirs:
+    description:
+      - Directories on the controller besides the directory of O(catalog) where an image location that is a local
+        file (an absolute path or a C(file://) URL) may lie, once symlinks and C(..) are resolved.
+    type: list
+    elements: path
+    default: []
+  image_schemes:
+    description: URL schemes an image location may use besides local files.
+    type: list
+    elements: str
+    choices: [http, https]
+    default: [http, https]
   availability_zone:
     description: Availability zone the scheduler must choose from.
     type: str
@@ -117,7 +152,9 @@ options:
     type: dict
     default: {}
   hosts:
-    description: The compute hosts whose facts hold the instance records (their C(ansible_local) must be gathered).
+    description:
+      - The compute hosts whose facts hold the instance records (their C(ansible_local) must be gathered).
+      - O(target_host), when given, must be one of them.
     type: list
     elements: str
     required: true
@@ -299,4 +336,37 @@ image:
       description: Its properties (C(kernel_id), C(ramdisk_id), C(architecture), C(hypervisor_type), ...).
       type: dict
       sample: {}
+network:
+  description:
+    - The checked definition of network O(network), every field filled in (null without O(networks)).
+    - The network step is given this definition, never the inventory's again.
+  type: dict
+  returned: success
+  sample: {uuid: e011b388-163b-4080-a083-bb63ebed7f6a, label: private, cidr: 10.1.0.0/16, gateway: 10.1.0.1,
+           dhcp_start: 10.1.0.2, netmask: 255.255.0.0, broadcast: 10.1.255.255, dns1: 8.8.4.4, dns2: null,
+           bridge: br100, bridge_interface: eth0, multi_host: true, project_id: null, vlan: null, reserved: [],
+           dhcp_domain: novalocal}
+  contains:
+    uuid:
+      description: The network's uuid.
+      type: str
+      sample: e011b388-163b-4080-a083-bb63ebed7f6a
+    label:
+      description: Its label.
+      type: str
+      sample: private
+    cidr:
+      description: Its IPv4 network.
+      type: str
+      sample: 10.1.0.0/16
+    bridge:
+      description: The Linux bridge its instances are plugged into.
+      type: str
+      sample: br100
+security_group_definitions:
+  description: O(security_group_definitions) as checked, for the step that defines the groups' filters.
+  type: list
+  elements: dict
+  returned: success
+  sample: [{name: web, rules: [{protocol: tcp, port: 443}]}]
 """

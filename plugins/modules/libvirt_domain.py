@@ -210,6 +210,15 @@ options:
   wait_port:
     description: TCP port for O(wait_for=port), 1 to 65535.
     type: int
+  assume_prepared:
+    description:
+      - Only in check mode, for a check of a whole run whose earlier steps (image cache, config drive, network,
+        nwfilter) changed nothing because they ran in check mode too. A missing disk, kernel, ramdisk or config
+        drive, a missing bridge and a missing per-interface filter are then taken as made by those steps, listed in
+        RV(instances[].assumed), instead of failing the check.
+      - Outside check mode it has no effect; everything must really be there.
+    type: bool
+    default: false
 notes:
   - In diff mode there is one entry per changed instance for its definition (normalised XML before and after) and
     one for its power state and autostart.
@@ -375,6 +384,14 @@ instances:
       type: bool
       returned: always
       sample: false
+    assumed:
+      description:
+        - In check mode with O(assume_prepared), what was missing and taken as made by an earlier step (file paths,
+          C(bridge <name>), C(nwfilter <name>)); otherwise empty.
+      type: list
+      elements: str
+      returned: always
+      sample: [/var/lib/novalite/instances/instance-0000000a/disk, bridge br100]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -418,6 +435,7 @@ ARGUMENT_SPEC = dict(
     wait_for=dict(type="str", choices=list(WAIT_KINDS), default="running"),
     wait_timeout=dict(type="int", default=300),
     wait_port=dict(type="int"),
+    assume_prepared=dict(type="bool", default=False),
 )
 
 

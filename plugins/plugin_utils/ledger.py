@@ -55,13 +55,22 @@ class ReservationLedger:
 
     @contextlib.contextmanager
     def session(self, write=True):
-        """Hold the controller lock; saves what the session reserved unless ``write`` is false."""
+        """Hold the controller lock; saves what the session reserved unless ``write`` is false.
+
+        ``write=False`` (check mode) reads the ledger without the lock and creates nothing, not
+        even the lock file or the state directory: the ledger is replaced whole by a rename, so
+        a read without the lock still sees one consistent version.
+        """
+        if not write:
+            now = self.clock()
+            yield LedgerSession(self._load(now), now, self.ttl)
+            return
         with exclusive_lock(self.path + ".lock", timeout=self.lock_timeout):
             now = self.clock()
             before = self._load(now)
             session = LedgerSession(copy.deepcopy(before), now, self.ttl)
             yield session
-            if write and session.entries != before:
+            if session.entries != before:
                 write_atomic(self.path, json.dumps(session.entries, indent=1, sort_keys=True) + "\n", mode=0o600)
 
     def _load(self, now):

@@ -11,6 +11,8 @@ controller only, when a role's task arguments are templated.
 from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+# The network definition's fields: until network/ is consolidated, they live in network_record.py.
+from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import FIELDS as NETWORK_FIELDS
 
 
 def _vifs(record, network_info):
@@ -45,11 +47,44 @@ def release_entry(record):
     return {"instance_uuid": record["uuid"]}
 
 
-def instance_filters(records, network_info=None):
-    """nwfilter's instance_filters: one per VIF (nova-instance-<name>-<mac>)."""
-    return [{"instance_name": record["name"], "mac": vif["address"],
-             "security_groups": record.get("security_groups") or ["default"]}
-            for record in records for vif in _vifs(record, network_info)]
+def instance_filters(records, network_info=None, fixed_ips=None):
+    """nwfilter's instance_filters: one per VIF (nova-instance-<name>-<mac>).
+
+    The VIFs are this run's ``network_info`` for the instance, else its record's. ``fixed_ips``
+    (a host's recorded ``fixed_ips`` section, by address) adds the MAC of every fixed IP the
+    instance holds there: a removal then also finds the filters of an instance whose record
+    never got its network info (a build that failed after the network step).
+    """
+    held = {}
+    for fixed_ip in (fixed_ips or {}).values():
+        held.setdefault(fixed_ip.get("instance_uuid"), []).append(fixed_ip.get("mac"))
+    entries = []
+    for record in records:
+        macs = [vif["address"] for vif in _vifs(record, network_info)]
+        macs += [mac for mac in held.get(record["uuid"], []) if mac and mac not in macs]
+        entries += [{"instance_name": record["name"], "mac": mac,
+                     "security_groups": record.get("security_groups") or ["default"]} for mac in macs]
+    return entries
+
+
+def release_networks(records, facts=None, networks=()):
+    """The network definitions to release ``records`` from: what was recorded, never the inventory.
+
+    Every network of the host's ``facts`` (its facts document) in which one of the records holds
+    a fixed IP, as that host recorded the network, then ``networks`` (the definition a run used,
+    for the controller's ledger), each network once. Only the definition's fields are kept, so
+    the result is what nova_network's and ipam_allocate's ``network`` option takes.
+    """
+    facts = facts or {}
+    uuids = {record["uuid"] for record in records}
+    recorded = facts.get("networks") or {}
+    held = sorted({fixed_ip.get("network_id") for fixed_ip in (facts.get("fixed_ips") or {}).values()
+                   if fixed_ip.get("instance_uuid") in uuids})
+    found, wanted = {}, [recorded[network_id] for network_id in held if network_id in recorded] + list(networks or [])
+    for network in wanted:
+        if network and network.get("uuid") not in found:
+            found[network["uuid"]] = {field: network.get(field) for field in NETWORK_FIELDS if field in network}
+    return list(found.values())
 
 
 def _each(mapping):
@@ -59,8 +94,10 @@ def _each(mapping):
     return specs
 
 
-# module -> specs(records, **context); nwfilter makes one entry per VIF, the others one per record.
+# module -> specs(records, **context); nwfilter makes one entry per VIF, release_networks one per
+# network, the others one per record.
 SPECS = {
+    "release_networks": release_networks,
     "config_drive": _each(config_drive_spec),
     "image_cache": _each(image_cache_spec),
     "ipam_allocate": _each(ipam_request),

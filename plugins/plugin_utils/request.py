@@ -9,23 +9,36 @@ The lineage is ``nova/compute/api.py`` (``API._validate_and_provision_instance``
 ``nova/utils.py`` (``sanitize_hostname``, ``generate_uid``).
 
 Everything here runs on the controller before anything is allocated: a request that fails
-leaves no trace. Instances that already exist (same project, same display name) are returned
-as they are, so asking again for the same name is a no-op.
+leaves no trace. Every field is checked with the functions the modules apply on the hosts (the
+network definition with nova_network's argument spec and ``NetworkRecord.from_params``, security
+groups with ``virt/nwfilter.py`` ``parse_groups``, image locations with ``image/catalog.py``
+``check_location``, names and text with ``common/validate.py``), so a request accepted here is
+never refused later for its input. Instances that already exist (same project, same display
+name) are returned as they are, so asking again for the same name is a no-op.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import os
 import random
 import re
 import string
 import uuid
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import (
     BUILDING, NOSTATE, live_records, new_record)
+from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
+    DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, check_location)
+# The network definition: until network/ is consolidated, NetworkRecord lives in network_record.py.
+from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import NetworkRecord
+from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter import parse_groups, require_known_groups
+from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import IPAM_ALLOCATE_SPEC
 
 GIB = 1024 ** 3
 MAX_USER_DATA_BYTES = 65535  # of the base64 text, as Nova's API (MAX_USERDATA_SIZE)
@@ -131,6 +144,17 @@ def check_metadata(metadata, quotas, project_id):
                                 % (key, METADATA_FIELD_MAX, METADATA_FIELD_MAX))
 
 
+def checked_metadata(metadata):
+    """Instance metadata: text keys and scalar values, each one line (they go into records and tables)."""
+    metadata = dict(validate.mapping(metadata or {}, "metadata"))
+    for key, value in metadata.items():
+        validate.one_line(key if isinstance(key, str) else None, "metadata key")
+        if isinstance(value, (dict, list, tuple)) or value is None:
+            raise InvalidInput("metadata %s %r: expected text or a number" % (key, value), value=value)
+        validate.one_line(str(value), "metadata %s" % key)
+    return metadata
+
+
 def check_injected_files(files, quotas, project_id):
     _check_quota("injected_files", 0, len(files), quotas["injected_files"], project_id)
     for injected in files:
@@ -184,6 +208,90 @@ def display_names(name, count):
     if count == 1:
         return [name]
     return [MULTI_INSTANCE_DISPLAY_NAME_TEMPLATE % {"name": name, "count": n} for n in range(1, count + 1)]
+
+
+# --- what else a request names: secrets, the network, security groups, image locations ---------
+
+NETWORK_OPTIONS = IPAM_ALLOCATE_SPEC["network"]["options"]  # nova_network's and ipam_allocate's `network`
+
+
+def check_secret(value, what):
+    """A password: text on one line; the message never shows the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or validate.CONTROL_CHARACTERS.search(value):
+        raise InvalidInput("%s: expected text on one line, without control characters (the value is not shown)"
+                           % what)
+    return value
+
+
+def checked_network(label, definitions):
+    """The definition of network ``label``, checked as nova_network and ipam_allocate check it.
+
+    ``definitions`` are the network definitions by label (the inventory's ``novalite_networks``).
+    First the modules' argument spec (unknown fields, types), then ``NetworkRecord.from_params``;
+    returns the complete definition (``NetworkRecord.to_facts``) the network step is given.
+    """
+    definitions = validate.mapping(definitions, "networks")
+    if label not in definitions:
+        raise InvalidInput("unknown network %r (defined: %s)" % (label, ", ".join(sorted(map(str, definitions)))
+                                                                 or "none"), value=label)
+    what = "network %s" % label
+    definition = validate.mapping(definitions[label], what)
+    checked = ArgumentSpecValidator(NETWORK_OPTIONS).validate(dict(definition))
+    if checked.error_messages:
+        raise InvalidInput("%s: %s" % (what, "; ".join(checked.error_messages)), value=label)
+    try:
+        record = NetworkRecord.from_params(checked.validated_parameters)
+    except InvalidInput as exc:
+        raise InvalidInput("%s: %s" % (what, exc), value=label) from None
+    if record.label != label:
+        raise InvalidInput("%s: its label is %r; a network is named by its label" % (what, record.label),
+                           value=label)
+    return record.to_facts()
+
+
+def checked_security_groups(names, definitions, what="security_group_definitions"):
+    """The parsed group definitions; every group in ``names`` must be one of them or ``default``."""
+    groups = parse_groups(definitions if definitions is not None else [], what)
+    require_known_groups(names, groups, "the request")
+    return groups
+
+
+def image_dirs_for(catalog_path, extra_dirs):
+    """Where file:// image locations may point: the catalog's own directory, then ``extra_dirs``."""
+    dirs = [os.path.dirname(os.path.abspath(catalog_path))] if catalog_path else []
+    return dirs + [validate.absolute_path(d, "image_dirs[%d]" % i)
+                   for i, d in enumerate(validate.sequence(extra_dirs or [], "image_dirs"))]
+
+
+def checked_schemes(schemes):
+    schemes = validate.sequence(DEFAULT_ALLOWED_SCHEMES if schemes is None else schemes, "image_schemes")
+    return [validate.choice(s, REMOTE_SCHEMES, "image_schemes[%d]" % i) for i, s in enumerate(schemes)]
+
+
+def check_image_locations(catalog, image, image_dirs, schemes):
+    """The image and its kernel and ramdisk: in the catalog, with a location a compute host may read.
+
+    ``catalog.check_location`` is the rule image_cache applies on the hosts: a local file only
+    inside ``image_dirs`` (symlinks and ``..`` resolved), anything else only with a scheme in
+    ``schemes``.
+    """
+    for field, ref, formats in (("image", image.id, None), ("kernel_id", image.kernel_id, ("aki",)),
+                                ("ramdisk_id", image.ramdisk_id, ("ari",))):
+        if ref is None:
+            continue
+        part = catalog.find(ref)
+        what = "image %s" % image.label()
+        if field != "image":
+            what += " %s %s" % (field, part.label())
+        if formats and part.disk_format not in formats:
+            raise InvalidInput("%s has disk_format %s; expected %s" % (what, part.disk_format, " or ".join(formats)))
+        if part.status != "active":
+            raise InvalidInput("%s has status %s; only active images are used" % (what, part.status))
+        if not part.location:
+            raise InvalidInput("%s has no location to fetch it from" % what)
+        check_location(part.location, image_dirs, schemes, "%s location" % what)
 
 
 # --- the request (nova/compute/api.py API.create) ------------------------------------------------
@@ -251,14 +359,15 @@ class InstanceRequest:
         self.count = validate.whole_number(count, "count", minimum=1)
         self.flavor = flavor
         self.image = image
-        self.project_id = project_id
-        self.user_id = user_id
-        self.metadata = dict(validate.mapping(metadata or {}, "metadata"))
-        self.key_data = key_data
+        self.project_id = _required_text(project_id, "project_id")
+        self.user_id = _required_text(user_id, "user_id")
+        self.metadata = checked_metadata(metadata)
+        self.key_data = validate.one_line(key_data, "key_data")
         self.security_groups = [validate.resource_name(group, "security group") for group in security_groups]
-        self.network = network
-        self.availability_zone = availability_zone
-        self.target_host = target_host
+        validate.reject_duplicates(self.security_groups, "security_groups")
+        self.network = validate.dnsmasq_tag(network, "network") if network is not None else None
+        self.availability_zone = validate.one_line(availability_zone, "availability_zone")
+        self.target_host = validate.one_line(target_host, "target_host")
         self.config_drive = config_drive
         self.injected_files = list(injected_files)
         encode_user_data(user_data)  # size check before anything is allocated; spawn's config drive carries it
@@ -297,11 +406,22 @@ class InstanceRequest:
         return record
 
 
-def plan_request(request, all_records, reserved_ids, quota_limits, **record_options):
-    """(existing records, new records) for ``request``; raises before anything is allocated."""
+def _required_text(value, what):
+    if not value:
+        raise InvalidInput("%s is empty" % what, value=value)
+    return validate.one_line(value, what)
+
+
+def check_request(request, all_records, quota_limits):
+    """(existing records, missing display names) of ``request``, after every quota and size check."""
     existing = existing_instances(all_records, request.project_id, request.display_names)
     missing = [n for n in request.display_names if n not in existing]
     request.check(project_usage(all_records, request.project_id), quota_limits, len(missing))
+    return [existing[n] for n in request.display_names if n in existing], missing
+
+
+def plan_request(request, all_records, reserved_ids, quota_limits, **record_options):
+    """(existing records, new records) for ``request``; raises before anything is allocated."""
+    existing, missing = check_request(request, all_records, quota_limits)
     ids = next_instance_ids(all_records, reserved_ids, len(missing))
-    ordered_existing = [existing[n] for n in request.display_names if n in existing]
-    return ordered_existing, request.new_records(ids, missing, **record_options)
+    return existing, request.new_records(ids, missing, **record_options)

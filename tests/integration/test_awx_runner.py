@@ -17,7 +17,7 @@ SURVEY_PASSWORD = "survey-S3cret-pw"
 
 # What AWX passes for a survey with text, integer, multiple-choice and password questions.
 SURVEY_ANSWERS = {
-    "name": "awx-vm",
+    "vm_name": "awx-vm",
     "count": 1,
     "flavor": "m1.tiny",
     "admin_password": SURVEY_PASSWORD,
@@ -53,7 +53,7 @@ def test_survey_run_creates_the_vm_and_never_shows_the_password(tmp_path, flow_s
         check_survey_run(data_dir, sandbox)
     finally:
         deleted = ansible_runner.run(private_data_dir=str(data_dir), playbook="playbooks/delete_vm.yml",
-                                     extravars={"name": SURVEY_ANSWERS["name"]}, quiet=True, timeout=600)
+                                     extravars={"vm_name": SURVEY_ANSWERS["vm_name"]}, quiet=True, timeout=600)
         assert deleted.status == "successful", deleted.stdout.read()[-3000:]
 
 
@@ -69,5 +69,5 @@ def check_survey_run(data_dir, sandbox):
 
     recap = runner.stats
     assert sum(recap["failures"].values()) == 0
-    created = instances_named(sandbox, SURVEY_ANSWERS["name"])
+    created = instances_named(sandbox, SURVEY_ANSWERS["vm_name"])
     assert list(created) == ["awx-vm"] and created["awx-vm"]["vm_state"] == "active"

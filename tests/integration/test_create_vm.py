@@ -12,11 +12,9 @@ import subprocess
 import pytest
 import yaml
 
-from flow_helpers import console_log, fixed_ip, host_leftovers, instances_named
+from flow_helpers import CREATE_VM, DELETE_VM, console_log, fixed_ip, host_leftovers, instances_named, warnings
 from guests import pings, wait_for_console
 from sandbox_ansible import BIN, REPO_ROOT, ansible_env, host_facts, run_playbook
-
-CREATE_VM, DELETE_VM = "playbooks/create_vm.yml", "playbooks/delete_vm.yml"
 
 ADMIN_PASSWORD = "Adm1n-pass-never-shown"
 KEY_DATA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnovaliteTestKeyOnly test@novalite"
@@ -56,10 +54,10 @@ def big_image_catalog(test_catalog, tmp_path):
 
 
 @pytest.mark.parametrize("extra_vars, cause", [
-    ({"name": "q", "novalite_quotas": {"instances": 0}}, "quota exceeded for instances in project default"),
-    ({"name": "f", "flavor": "m9.huge"}, "unknown flavor 'm9.huge'"),
-    ({"name": "i", "image": "no-such-image"}, "image 'no-such-image' is not in"),
-    ({"name": "r", "flavor": "m1.xlarge"}, "No valid host was found"),
+    ({"vm_name": "q", "novalite_quotas": {"instances": 0}}, "quota exceeded for instances in project default"),
+    ({"vm_name": "f", "flavor": "m9.huge"}, "unknown flavor 'm9.huge'"),
+    ({"vm_name": "i", "image": "no-such-image"}, "image 'no-such-image' is not in"),
+    ({"vm_name": "r", "flavor": "m1.xlarge"}, "No valid host was found"),
 ], ids=["quota", "flavor", "image", "no-host"])
 def test_refused_requests_allocate_nothing(box, extra_vars, cause):
     run = run_playbook(box, CREATE_VM, extra_vars, may_fail=True)
@@ -69,7 +67,7 @@ def test_refused_requests_allocate_nothing(box, extra_vars, cause):
 
 def test_image_too_big_for_the_flavor_is_refused(box, guest_image, tmp_path):
     catalog = big_image_catalog(guest_image["catalog.yml"], tmp_path)
-    run = run_playbook(box, CREATE_VM, {"name": "big", "flavor": "m1.small", "image": "huge-image",
+    run = run_playbook(box, CREATE_VM, {"vm_name": "big", "flavor": "m1.small", "image": "huge-image",
                                         "novalite_image_catalog": str(catalog)}, may_fail=True)
     assert run.rc != 0 and "larger than the 20 GB root disk of flavor m1.small" in run.output
     assert nothing_allocated(box)
@@ -78,7 +76,7 @@ def test_image_too_big_for_the_flavor_is_refused(box, guest_image, tmp_path):
 @pytest.fixture(scope="module")
 def trio(box):
     """Three instances across the two hosts, with a config drive (key, password, user data)."""
-    run = run_playbook(box, CREATE_VM, {"name": "trio", "count": 3, "key_data": KEY_DATA,
+    run = run_playbook(box, CREATE_VM, {"vm_name": "trio", "count": 3, "key_data": KEY_DATA,
                                         "admin_password": ADMIN_PASSWORD, "user_data": REACH_SCRIPT})
     return run, instances_named(box, "trio")
 
@@ -113,9 +111,23 @@ def test_config_drive_reached_the_guest_and_the_password_never_shows(box, trio):
     assert all(ADMIN_PASSWORD not in json.dumps(host_facts(host)) for host in box.hosts)
 
 
+def test_create_and_delete_print_no_warning(box, trio):
+    run, _records = trio
+    assert warnings(run) == []
+    run_playbook(box, CREATE_VM, {"vm_name": "quiet", "wait_for": "running"})
+    deleted = run_playbook(box, DELETE_VM, {"vm_name": "quiet"})
+    assert warnings(deleted) == [] and "deleted quiet" in deleted.output
+
+
+def test_the_old_name_variable_is_refused_with_a_hint(box):
+    run = run_playbook(box, CREATE_VM, {"name": "old"}, may_fail=True)
+    assert run.rc != 0 and "-e vm_name=NAME" in run.output
+    assert instances_named(box, "old") == {}
+
+
 def test_rerun_changes_nothing_and_costs_what_one_instance_costs(box, trio):
     first, _records = trio
-    again = run_playbook(box, CREATE_VM, {"name": "trio", "count": 3})
+    again = run_playbook(box, CREATE_VM, {"vm_name": "trio", "count": 3})
     assert again.changed == 0, again.output[-3000:]
     # batching: the host with two instances ran the tasks of the host with one; compute1, first in
     # the play, also carries the run-once controller allocation for the whole run
@@ -145,21 +157,21 @@ def trusted(value):
 def test_delete_frees_everything_and_a_new_create_reuses_the_addresses(box, trio):
     _run, records = trio
     addresses = sorted(fixed_ip(r) for r in records.values())
-    run_playbook(box, DELETE_VM, {"name": "trio"})
+    run_playbook(box, DELETE_VM, {"vm_name": "trio"})
     for host in box.hosts:
         assert host_leftovers(host) == {"records": [], "fixed_ips": [], "domains": [], "filters": [],
                                         "instance_dirs": [], "hosts_lines": []}
         assert "10.1.0." not in host.run(["iptables-save"]).stdout.replace("10.1.0.0/16", "")
-    again = run_playbook(box, DELETE_VM, {"name": "trio"})
+    again = run_playbook(box, DELETE_VM, {"vm_name": "trio"})
     assert again.changed == 0 and "nothing to delete" in again.output
 
-    run_playbook(box, CREATE_VM, {"name": "again", "count": 3, "wait_for": "running"})
+    run_playbook(box, CREATE_VM, {"vm_name": "again", "count": 3, "wait_for": "running"})
     assert sorted(fixed_ip(r) for r in instances_named(box, "again").values()) == addresses
-    run_playbook(box, DELETE_VM, {"name": "again"})
+    run_playbook(box, DELETE_VM, {"vm_name": "again"})
 
 
 def test_a_broken_spawn_is_rolled_back_and_names_its_step(box):
-    run = run_playbook(box, CREATE_VM, {"name": "broken", "spawn_wait_timeout": 1}, may_fail=True)
+    run = run_playbook(box, CREATE_VM, {"vm_name": "broken", "spawn_wait_timeout": 1}, may_fail=True)
     assert run.rc != 0
     assert "failed at step spawn" in run.output
     for host in box.hosts:

@@ -84,14 +84,20 @@ class FactsStore:
     def transaction(self, write=True):
         """Yield a ``Transaction``; its document is saved on a clean exit if it changed.
 
-        ``write=False`` (check mode) computes the same change and saves nothing.
+        ``write=False`` (check mode) computes the same change and saves nothing; it reads without
+        the lock (writers rename whole files, as for ``load``), so it creates nothing either, not
+        even the lock file or the facts directory.
         """
+        if not write:
+            text = read_text(self.path)
+            yield Transaction(self._parse(text), self._parse(text))
+            return
         with exclusive_lock(self.lock_path, timeout=self.lock_timeout):
             text = read_text(self.path)
             # parsing the text twice is cheaper than deep-copying one parse (0.15 s vs 0.27 s for 60,000 fixed ips)
             transaction = Transaction(self._parse(text), self._parse(text))
             yield transaction
-            if write and transaction.changed:
+            if transaction.changed:
                 write_atomic(self.path, dump_document(transaction.document))
 
     def _parse(self, text):

@@ -117,21 +117,28 @@ def ensure_records(module):
         # one atomic replace of the facts document: it is written whole or not at all
         with rollback.step("write instance records to %s" % params["facts_path"]):
             with FactsStore(params["facts_path"]).transaction(write=not module.check_mode) as facts:
-                _store(facts.document["instances"], wanted, params, now)
+                _store(facts.document["instances"], wanted, params, now,
+                       assume_recorded=module.check_mode and params.get("assume_prepared"))
     uuids = [record["uuid"] for record in wanted]
     before = {u: facts.before["instances"][u] for u in uuids if u in facts.before["instances"]}
     after = {u: facts.document["instances"][u] for u in uuids if u in facts.document["instances"]}
     return {"changed": facts.changed, "instances": list(after.values()), "diff": {"before": before, "after": after}}
 
 
-def _store(stored, wanted, params, now):
+def _store(stored, wanted, params, now, assume_recorded=False):
+    """``assume_recorded`` (check mode of a whole run): an instance not recorded yet is taken as
+    recorded by the building call before, which recorded nothing in check mode."""
     vm_state = params["vm_state"]
-    for record in wanted:
+    for index, record in enumerate(wanted):
         uuid = record["uuid"]
         if vm_state == ABSENT:
             stored.pop(uuid, None)
             continue
         if uuid not in stored and vm_state != BUILDING:
-            raise InvalidInput("instance %s is not recorded on this host" % uuid)
+            if not assume_recorded:
+                raise InvalidInput("instance %s is not recorded on this host" % uuid)
+            _check_whole_record(record, "instances[%d]" % index)
+            stored[uuid] = record_in_state(None, dict(record, host=params["host"] or record.get("host")),
+                                           BUILDING, now)
         stored[uuid] = record_in_state(stored.get(uuid), dict(record, host=params["host"]), vm_state, now,
                                        network_info=params["network_info"].get(uuid), fault=params["fault"])

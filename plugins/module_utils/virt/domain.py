@@ -201,6 +201,7 @@ def plan_diff(plan):
 
 class DomainService:
     def __init__(self, options, run_command, sysfs_net="/sys/class/net"):
+        self.assume = False
         self.options = options
         self.run_command = run_command
         self.sysfs_net = sysfs_net
@@ -210,7 +211,10 @@ class DomainService:
         options = self.options
         _check_options(options)
         defining = options["state"] in DEFINING_STATES
-        specs = parse_instances(options["instances"], options["instances_path"], with_definition=defining)
+        # check mode of a whole run: what the steps before this one would have made is taken as made
+        self.assume = bool(check_mode and options.get("assume_prepared"))
+        specs = parse_instances(options["instances"], options["instances_path"], with_definition=defining,
+                                assume_files=self.assume)
         with libvirt_connection(options["uri"]) as conn:
             virt_type, reason = resolve_virt_type(options["virt_type"], conn) if defining else (None, None)
             settings = HostSettings(virt_type, options["graphics_listen"], options["disk_cache"])
@@ -233,11 +237,19 @@ class DomainService:
                 raise InvalidInput("instance %s: wait_for port needs a fixed IP in network_info" % name)
             for vif in plan.spec.vifs if plan.has(START) else ():
                 if not os.path.isdir(os.path.join(self.sysfs_net, vif.bridge, "bridge")):
-                    raise InvalidInput("instance %s: bridge %s does not exist on this host (nova_network sets it up)"
-                                       % (name, vif.bridge))
+                    self._missing(plan, "bridge %s" % vif.bridge, "instance %s: bridge %s does not exist on this "
+                                  "host (nova_network sets it up)" % (name, vif.bridge))
                 if find_nwfilter(conn, vif.filter_name(name)) is None:
-                    raise InvalidInput("instance %s: nwfilter %s is not defined (the nwfilter module defines it "
-                                       "from instance_filters)" % (name, vif.filter_name(name)))
+                    self._missing(plan, "nwfilter %s" % vif.filter_name(name), "instance %s: nwfilter %s is not "
+                                  "defined (the nwfilter module defines it from instance_filters)"
+                                  % (name, vif.filter_name(name)))
+
+    def _missing(self, plan, what, message):
+        """A prerequisite that is not there: refused, or taken as made (check mode with assume_prepared)."""
+        if not self.assume:
+            raise InvalidInput(message)
+        if what not in plan.spec.assumed:
+            plan.spec.assumed.append(what)
 
     def _apply(self, conn, plans):
         options = self.options
@@ -308,6 +320,7 @@ def _instance_result(plan):
         "libvirt_xml": plan.spec.file("libvirt_xml") if plan.wanted is not None else None,
         "addresses": plan.addresses,
         "restart_required": plan.restart_required,
+        "assumed": list(plan.spec.assumed),
     }
 
 

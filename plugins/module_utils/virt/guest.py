@@ -16,6 +16,7 @@ free of libvirt and Ansible, so the controller's request step can apply the same
 
 from __future__ import annotations
 
+import functools
 import os
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
@@ -41,6 +42,8 @@ DEFAULT_CMDLINE = "root=/dev/vda console=ttyS0"
 class InstanceSpec:
     def __init__(self, name, uuid=None, directory=None):
         self.name = name
+        # files, bridges and filters taken as made by earlier steps (check mode with assume_prepared)
+        self.assumed = []
         self.uuid = uuid
         self.instance_dir = directory
         self.display_name = None
@@ -59,8 +62,10 @@ class InstanceSpec:
         return os.path.join(self.instance_dir, INSTANCE_FILES[key])
 
 
-def parse_instances(raw_instances, instances_path, with_definition):
-    specs = [parse_instance(raw, index, instances_path, with_definition)
+def parse_instances(raw_instances, instances_path, with_definition, assume_files=False):
+    """``assume_files``: a missing disk, kernel, ramdisk or config drive is taken as one an earlier
+    step would make (check mode of a whole run); it is listed in the spec's ``assumed``."""
+    specs = [parse_instance(raw, index, instances_path, with_definition, assume_files)
              for index, raw in enumerate(validate.sequence(raw_instances, "instances"))]
     validate.reject_duplicates([spec.name for spec in specs], "instances: name")
     validate.reject_duplicates([spec.uuid for spec in specs if spec.uuid], "instances: uuid")
@@ -68,7 +73,7 @@ def parse_instances(raw_instances, instances_path, with_definition):
     return specs
 
 
-def parse_instance(raw, index, instances_path, with_definition):
+def parse_instance(raw, index, instances_path, with_definition, assume_files=False):
     """The spec of ``instances[index]``; the definition's fields only when it will be defined."""
     fields = validate.mapping(raw, "instances[%d]" % index)
     validate.reject_unknown(fields, INSTANCE_FIELDS, "instances[%d]" % index)
@@ -80,18 +85,19 @@ def parse_instance(raw, index, instances_path, with_definition):
                  else instance_dir(instances_path, name))
     spec = InstanceSpec(name, uuid, directory)
     if with_definition:
-        _parse_definition(spec, fields, what)
+        _parse_definition(spec, fields, what, assume_files)
     return spec
 
 
-def _parse_definition(spec, fields, what):
+def _parse_definition(spec, fields, what, assume_files=False):
     display_name = fields.get("display_name")
     spec.display_name = validate.display_name(display_name, what + " display_name") if display_name else None
     spec.memory_mb, spec.vcpus = parse_flavor(fields.get("flavor"), what + " flavor")
     spec.disk_format = validate.choice(fields.get("disk_format") or "qcow2", DISK_FORMATS, what + " disk_format")
-    spec.disk = _existing_file(fields.get("disk") or spec.file("disk"), what + " disk")
-    _parse_boot(spec, fields, what)
-    spec.config_drive = _config_drive(spec, fields.get("config_drive"), what)
+    existing = functools.partial(_existing_file, assumed=spec.assumed if assume_files else None)
+    spec.disk = existing(fields.get("disk") or spec.file("disk"), what + " disk")
+    _parse_boot(spec, fields, what, existing)
+    spec.config_drive = _config_drive(spec, fields.get("config_drive"), what, existing)
     spec.vifs = parse_network_info(fields.get("network_info"), what + " network_info")
 
 
@@ -103,7 +109,7 @@ def parse_flavor(raw, what):
             validate.whole_number(flavor.get("vcpus"), what + " vcpus", *VCPUS_RANGE))
 
 
-def _parse_boot(spec, fields, what):
+def _parse_boot(spec, fields, what, existing):
     """Kernel boot for AMI-style images (kernel_id set, or a kernel path given), else disk boot."""
     kernel = fields.get("kernel") or (spec.file("kernel") if fields.get("kernel_id") else None)
     ramdisk = fields.get("ramdisk") or (spec.file("ramdisk") if fields.get("ramdisk_id") else None)
@@ -111,23 +117,28 @@ def _parse_boot(spec, fields, what):
     if not kernel and (ramdisk or cmdline):
         raise InvalidInput("%s: a ramdisk or cmdline needs a kernel (give kernel or kernel_id)" % what)
     if kernel:
-        spec.kernel = _existing_file(kernel, what + " kernel")
-        spec.ramdisk = _existing_file(ramdisk, what + " ramdisk") if ramdisk else None
+        spec.kernel = existing(kernel, what + " kernel")
+        spec.ramdisk = existing(ramdisk, what + " ramdisk") if ramdisk else None
         spec.cmdline = validate.one_line(cmdline, what + " cmdline") if cmdline else DEFAULT_CMDLINE
 
 
-def _config_drive(spec, value, what):
+def _config_drive(spec, value, what, existing):
     """A path, or true for Nova's ``<instance dir>/disk.config``; false or empty for none."""
     if value is None or value is False or value == "":
         return None
     path = spec.file("config_drive") if value is True else value
-    return _existing_file(path, what + " config_drive")
+    return existing(path, what + " config_drive")
 
 
-def _existing_file(path, what):
-    """The image and config drive steps make these files: they must be there before the domain."""
+def _existing_file(path, what, assumed=None):
+    """The image and config drive steps make these files: they must be there before the domain.
+
+    With ``assumed`` (a list) a missing file is added to it instead of refused.
+    """
     path = validate.absolute_path(path, what)
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) and assumed is not None and not os.path.lexists(path):
+        assumed.append(path)
+    elif not os.path.isfile(path):
         raise InvalidInput("%s %s: no such file on this host (expected it to be created before the domain)"
                            % (what, path))
     return path

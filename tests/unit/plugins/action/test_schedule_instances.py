@@ -13,4 +13,3 @@ from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.m
 def test_documentation_matches_the_action_argument_spec():
     assert_documented(types.SimpleNamespace(DOCUMENTATION=documentation.DOCUMENTATION, EXAMPLES=documentation.EXAMPLES,
                                             RETURN=documentation.RETURN, ARGUMENT_SPEC=action.ARGUMENT_SPEC))
-

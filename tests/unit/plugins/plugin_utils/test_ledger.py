@@ -34,6 +34,17 @@ def test_check_mode_session_saves_nothing(tmp_path):
         assert session.reserved("fixed_ips") == {}
 
 
+def test_check_mode_session_creates_nothing_not_even_the_lock_or_directory(tmp_path):
+    state_dir = tmp_path / "state"
+    with ReservationLedger(str(state_dir)).session(write=False) as session:
+        session.reserve("fixed_ips", "u", "10.1.0.2")
+    assert not state_dir.exists()
+    with ReservationLedger(str(state_dir)).session() as session:
+        session.reserve("fixed_ips", "u", "10.1.0.2")
+    with ReservationLedger(str(state_dir)).session(write=False) as session:
+        assert session.reserved("fixed_ips") == {"u": "10.1.0.2"}
+
+
 def test_forget(tmp_path):
     ledger = ReservationLedger(str(tmp_path))
     with ledger.session() as session:

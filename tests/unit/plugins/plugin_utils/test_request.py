@@ -264,4 +264,3 @@ def test_quota_limits_and_flavor_flags_are_checked():
         effective_quotas({"instances": "ten"})
     with pytest.raises(InvalidInput, match="disabled 'no': expected true or false"):
         flavor_table({"odd": {"memory_mb": 512, "vcpus": 1, "root_gb": 0, "disabled": "no"}})
-

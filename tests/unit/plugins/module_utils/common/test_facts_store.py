@@ -41,6 +41,18 @@ def test_check_mode_transaction_reports_change_but_writes_nothing(store):
     assert store.load()["instances"] == {}
 
 
+def test_check_mode_transaction_creates_nothing_not_even_the_lock_or_directory(store, tmp_path):
+    with store.transaction(write=False) as tx:
+        tx.document["instances"]["u1"] = {}
+    assert list(tmp_path.iterdir()) == []
+    with store.transaction() as tx:
+        tx.document["instances"]["u1"] = {"name": "instance-00000001"}
+    with store.transaction(write=False) as tx:
+        assert tx.before["instances"] == {"u1": {"name": "instance-00000001"}}
+        tx.document["instances"].clear()
+    assert store.load()["instances"] == {"u1": {"name": "instance-00000001"}}
+
+
 def test_exception_inside_transaction_leaves_file_untouched(store):
     with store.transaction() as tx:
         tx.document["networks"]["n1"] = {"label": "private"}

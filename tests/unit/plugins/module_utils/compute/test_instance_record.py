@@ -92,6 +92,21 @@ def test_moving_an_unrecorded_instance_is_refused(tmp_path):
         ensure_records(records_module(tmp_path, [{"uuid": UUID}], ERROR, fault="boom"))
 
 
+def test_check_mode_of_a_whole_run_takes_the_building_call_before_as_recorded(tmp_path):
+    with pytest.raises(InvalidInput, match="is not recorded on this host"):
+        ensure_records(records_module(tmp_path, [WHOLE], ACTIVE, check_mode=True))
+    active = ensure_records(records_module(tmp_path, [WHOLE], ACTIVE, check_mode=True, assume_prepared=True,
+                                           network_info={UUID: [{"address": "fa:16:3e:00:00:01"}]}))
+    [record] = active["instances"]
+    assert active["changed"] and record["vm_state"] == ACTIVE and record["host"] == "compute1"
+    assert record["network_info"] == [{"address": "fa:16:3e:00:00:01"}] and record["display_name"] == "web"
+    assert not (tmp_path / "novalite.fact").exists()
+    with pytest.raises(InvalidInput, match="needs the whole record"):
+        ensure_records(records_module(tmp_path, [{"uuid": UUID}], ACTIVE, check_mode=True, assume_prepared=True))
+    with pytest.raises(InvalidInput, match="is not recorded on this host"):
+        ensure_records(records_module(tmp_path, [WHOLE], ACTIVE, assume_prepared=True))  # only in check mode
+
+
 def test_an_os_error_writing_the_facts_names_the_step(monkeypatch, tmp_path):
     def full_disk(path, content, mode=0o644):
         raise OSError(errno.ENOSPC, "No space left on device", path)

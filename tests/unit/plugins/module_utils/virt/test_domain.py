@@ -1,5 +1,7 @@
 """libvirt_domain's service against a fake libvirt: plan once, check mode, idempotence, rollback."""
 
+import os
+
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
@@ -309,3 +311,33 @@ def test_bad_options_fail_before_anything(conn, ensure, instances_path, options,
 def test_forced_virt_type(conn, ensure, instances_path):
     result = ensure([make_instance(instances_path)], state="present", virt_type="kvm", check_mode=True)
     assert result["virt_type"] == "kvm" and "<domain type=\"kvm\">" in result["instances"][0]["definition"]
+
+
+def test_check_mode_of_a_whole_run_assumes_what_earlier_steps_would_make(conn, ensure, instances_path):
+    """A fresh host in the check of a whole run: no disk, kernel, ramdisk, drive, bridge or filter yet."""
+    del conn.nwfilters[FILTER]
+    spec = make_instance(instances_path, config_drive=True)
+    for filename in ("disk", "kernel", "ramdisk"):
+        (instances_path / SAMPLE_NAME / filename).unlink()
+    spec["network_info"][0]["network"]["bridge"] = "br200"
+    before = conn.snapshot()
+    with pytest.raises(InvalidInput, match="disk .* no such file"):
+        ensure([spec], check_mode=True, state="running")
+    result = ensure([spec], check_mode=True, state="running", assume_prepared=True)
+    [instance] = result["instances"]
+    assert instance["changes"] == ["define", "write libvirt.xml", "start"] and instance["state"] == "running"
+    directory = instances_path / SAMPLE_NAME
+    assert instance["assumed"] == [str(directory / "disk"), str(directory / "kernel"), str(directory / "ramdisk"),
+                                   str(directory / "disk.config"), "bridge br200", "nwfilter %s" % FILTER]
+    assert '<source file="%s"/>' % (directory / "disk") in result["diff"][0]["after"]
+    assert conn.snapshot() == before and sorted(os.listdir(directory)) == []
+
+
+def test_assume_prepared_has_no_effect_outside_check_mode(conn, ensure, instances_path):
+    spec = make_instance(instances_path)
+    (instances_path / SAMPLE_NAME / "disk").unlink()
+    with pytest.raises(InvalidInput, match="disk .* no such file"):
+        ensure([spec], state="running", assume_prepared=True)
+    assert conn.domains == {}
+    present = make_instance(instances_path, name="instance-00000003", uuid=None, vifs=[])
+    assert ensure([present], check_mode=True, state="present", assume_prepared=True)["instances"][0]["assumed"] == []
