@@ -11,8 +11,7 @@ controller only, when a role's task arguments are templated.
 from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-# The network definition's fields: until network/ is consolidated, they live in network_record.py.
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import FIELDS as NETWORK_FIELDS
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import FIELDS as NETWORK_FIELDS
 
 
 def _vifs(record, network_info):

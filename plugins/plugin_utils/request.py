@@ -35,8 +35,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_
     BUILDING, NOSTATE, live_records, new_record)
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import (
     DEFAULT_ALLOWED_SCHEMES, REMOTE_SCHEMES, check_location)
-# The network definition: until network/ is consolidated, NetworkRecord lives in network_record.py.
-from ansible_collections.novalite.compute.plugins.module_utils.network.network_record import NetworkRecord
+from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter import parse_groups, require_known_groups
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import IPAM_ALLOCATE_SPEC
 

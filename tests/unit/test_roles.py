@@ -15,7 +15,7 @@ NOVALITE_VARIABLE = re.compile(r"\bnovalite_[a-z_]+\b")
 ONLY_A_VARIABLE = re.compile(r"^\{\{ *(novalite_[a-z_]+) *\}\}$")
 # read per host by the schedule_instances action (documented there), not by a role
 PER_HOST_SCHEDULER_VARIABLES = {"novalite_compute_enabled", "novalite_availability_zone"}
-# what roles/image (owned elsewhere) or the scheduler facts name; not inventory variables
+# names the scheduler facts and the build group use; not inventory variables
 NOT_INVENTORY = {"novalite_compute_node", "novalite_build_hosts"}
 
 
@@ -49,7 +49,7 @@ def test_every_novalite_variable_a_role_or_playbook_reads_has_its_default_in_one
     assert read | set(INVENTORY_DEFAULTS) <= readme_inventory_table()
 
 
-@pytest.mark.parametrize("role", [r for r in role_names() if r not in ("inventory_defaults", "image")])
+@pytest.mark.parametrize("role", [r for r in role_names() if r != "inventory_defaults"])
 def test_a_role_that_reads_a_novalite_variable_depends_on_inventory_defaults_and_repeats_no_fallback(role):
     text = role_text(role)
     if variables_read(text):
@@ -65,7 +65,7 @@ def spec_options(role):
     return {name: option for entry in specs.values() for name, option in (entry.get("options") or {}).items()}
 
 
-@pytest.mark.parametrize("role", [r for r in role_names() if r not in ("inventory_defaults", "image")])
+@pytest.mark.parametrize("role", [r for r in role_names() if r != "inventory_defaults"])
 def test_argument_spec_defaults_are_the_real_ones(role):
     defaults_file = ROLES / role / "defaults" / "main.yml"
     defaults = (yaml.safe_load(defaults_file.read_text()) or {}) if defaults_file.exists() else {}
