@@ -7,7 +7,7 @@ from sandbox_ansible import FACTS, host_facts, run_module
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks" / "network"
 
 PRIVATE_NETWORK = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
-                "dns1": "8.8.4.4", "bridge": "br100", "bridge_interface": "eth0", "multi_host": True}
+                   "dns1": "8.8.4.4", "bridge": "br100", "bridge_interface": "eth0", "multi_host": True}
 
 
 def host_state(host):

@@ -485,8 +485,8 @@ def test_locations_inside_the_image_dirs_and_allowed_urls_still_work(sandbox, st
     try:
         for index, (name, location) in enumerate(sorted(locations.items())):
             image = disk_record("9a000000-0000-4000-8000-00000000002%d" % index, location, data)
-            result = run_module(sandbox, "compute2", "image_cache", faults_args([image], store, name=name,
-                                                                                 use_proxy=False))
+            args = faults_args([image], store, name=name, use_proxy=False)
+            result = run_module(sandbox, "compute2", "image_cache", args)
             assert result["changed"] and not result.get("failed"), result
             assert result["instances"][name]["created"] == ["console.log", "disk"]
         assert len(server.fetches("disk.qcow2")) == 1

@@ -13,7 +13,7 @@ from ansible_collections.novalite.compute.plugins.action.image_cache import Acti
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.service import ImageCacheRequest, run
 from ansible_collections.novalite.compute.plugins.modules.image_cache import ARGUMENT_SPEC
-from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.image.conftest import (  # noqa: F401
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.image.conftest import (  # noqa: F401 pylint: disable=unused-import
     IMAGE_ID, KERNEL_ID, RAMDISK_ID, TOOLS, FakeHost, images)
 
 ALL = sorted([IMAGE_ID, KERNEL_ID, RAMDISK_ID])

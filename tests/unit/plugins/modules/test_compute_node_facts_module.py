@@ -33,7 +33,7 @@ def test_reports_the_node_over_a_read_only_connection(monkeypatch, tmp_path, cap
     monkeypatch.setattr(libvirt, "openReadOnly", lambda uri: opened.append(uri) or node_conn)
     monkeypatch.setattr(libvirt, "open", lambda uri: opened.append("read-write") or node_conn)
     result = run_main(compute_node_facts, {"uri": "test:///default", "instances_path": str(tmp_path),
-                                          "facts_path": str(tmp_path / "novalite.fact")}, capsys)
+                                           "facts_path": str(tmp_path / "novalite.fact")}, capsys)
     node = result["ansible_facts"][NODE_FACT]
     assert opened == ["test:///default"] and node_conn.closed and result["changed"] is False
     assert node["nwfilter_driver"] is False and node["memory_mb"] == 24000 and node["running_vms"] == 0

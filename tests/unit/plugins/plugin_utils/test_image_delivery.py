@@ -12,8 +12,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.image.service imp
 from ansible_collections.novalite.compute.plugins.modules.image_cache import ARGUMENT_SPEC
 from ansible_collections.novalite.compute.plugins.plugin_utils.image_delivery import (
     ImageDelivery, controller_image_dirs)
-from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.image.conftest import (
-    IMAGE_ID, KERNEL_ID, RAMDISK_ID, RAW_IMAGE_ID, images)  # noqa: F401 (the fixture)
+# images is a fixture: imported for pytest, not used by name
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.image.conftest import (  # noqa: F401 pylint: disable=unused-import
+    IMAGE_ID, KERNEL_ID, RAMDISK_ID, RAW_IMAGE_ID, images)
 
 ENTRY = {"name": "instance-00000001", "image_id": "disk", "kernel_id": None, "ramdisk_id": None, "root_gb": 0}
 

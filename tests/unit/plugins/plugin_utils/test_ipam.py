@@ -51,7 +51,8 @@ def ledger(tmp_path, clock):
 
 @pytest.fixture
 def run(ledger, uuid_of):
-    def run(numbers_and_hosts, documents, release=(), check_mode=False, network=NETWORK):
+    def run(numbers_and_hosts, documents, release=(), check_mode=False, network="private"):
+        network = NETWORK if network == "private" else network
         requests = [{"instance_uuid": uuid_of(n), "instance_name": "instance-%08x" % n, "hostname": "vm%d" % n,
                      "host": host, "address": None, "mac": None} for n, host in numbers_and_hosts]
         args = {"network": network, "requests": requests, "release": [uuid_of(n) for n in release]}
@@ -188,7 +189,6 @@ def test_allocating_needs_a_network(run):
 
 def test_a_request_with_a_bad_field_is_refused_before_the_ledger_is_touched(run, ledger):
     with pytest.raises(InvalidInput, match=r"requests\[0\]\.hostname 'vm 1': expected a DNS label"):
-        allocate_on_controller({"network": NETWORK, "requests": [{"instance_uuid": instance_uuid(1), "hostname": "vm 1",
-                                                                   "host": "compute1"}], "release": []},
-                               fresh_hosts(), ledger)
+        request = {"instance_uuid": instance_uuid(1), "hostname": "vm 1", "host": "compute1"}
+        allocate_on_controller({"network": NETWORK, "requests": [request], "release": []}, fresh_hosts(), ledger)
     assert not os.path.exists(ledger.path)

@@ -153,7 +153,6 @@ def test_qemu_img_info_backing_file_or_format_is_refused_too(images, base_dir, h
     assert leftovers(base_dir) == []
 
 
-
 # --- reading a location: what check_location resolved, and nothing it did not -------------------
 
 def test_a_symlink_put_in_place_after_the_check_is_not_followed(images, base_dir, host, tmp_path):
@@ -213,6 +212,7 @@ def test_redirects_only_lead_to_allowed_schemes(redirecting_server, path):
         list(read_chunks(redirecting_server + "/to-http", only_https))
     allowed = list(read_chunks(redirecting_server + "/to-http", SourceOptions(timeout=5, use_proxy=False)))
     assert allowed == [(b"DISK", 4)]
+
 
 # --- format sniffing ---------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ def test_pool_runs_from_dhcp_start_to_before_broadcast_without_gateway_and_reser
     network = make_network(dhcp_start="10.1.0.1", reserved=["10.1.0.5", "10.1.0.10-10.1.0.12", "10.1.1.0/30"])
     assert network.pool.size == 65536 - 3 - 1 - 3 - 4  # network/gateway/broadcast, .5, .10-.12, /30
     for text, reason in (("10.1.0.1", "it is the gateway"), ("10.1.255.255", "it is the broadcast"),
-                            ("10.1.0.11", "it is reserved"), ("10.1.1.2", "it is reserved"),
-                            ("10.2.0.1", "it is outside 10.1.0.0/16")):
+                         ("10.1.0.11", "it is reserved"), ("10.1.1.2", "it is reserved"),
+                         ("10.2.0.1", "it is outside 10.1.0.0/16")):
         assert network.why_not_in_pool(address(text)) == reason
     assert network.why_not_in_pool(address("10.1.0.2")) is None
 

@@ -220,8 +220,8 @@ def test_a_bad_value_fails_before_any_command_runs(fake_host, paths, network_par
     assert fake_host.commands == [] and not os.path.exists(paths["facts_path"])
 
 
-def test_an_os_error_writing_the_hosts_file_undoes_bridge_and_chains(converge_with, fake_host, paths, instances,
-                                                                      monkeypatch):
+def test_an_os_error_writing_the_hosts_file_undoes_bridge_and_chains(
+        converge_with, fake_host, paths, instances, monkeypatch):
     hosts_file = os.path.join(paths["networks_path"], "nova-br100.conf")
 
     def full_disk(path, content, mode=0o644):
