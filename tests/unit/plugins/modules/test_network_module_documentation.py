@@ -37,3 +37,17 @@ def test_every_return_value_has_a_sample_and_dicts_say_what_they_contain(module)
             assert "contains" in value, name
         for key, inner in value.get("contains", {}).items():
             assert inner.get("description") and "sample" in inner, "%s.%s" % (name, key)
+
+
+def test_floating_ip_modules_documentation_matches_their_argument_specs():
+    from ansible_collections.novalite.compute.plugins.modules import floating_ip, floating_ip_request
+    from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import FLOATING_IP_REQUEST_SPEC
+    assert_documented(floating_ip)
+    assert_documented(types.SimpleNamespace(DOCUMENTATION=floating_ip_request.DOCUMENTATION,
+                                            ARGUMENT_SPEC=FLOATING_IP_REQUEST_SPEC, EXAMPLES=floating_ip_request.EXAMPLES,
+                                            RETURN=floating_ip_request.RETURN))
+    for module in (floating_ip, floating_ip_request):
+        for name, value in yaml.safe_load(module.RETURN).items():
+            assert "sample" in value, name
+            if value["type"] == "dict" or value.get("elements") == "dict":
+                assert "contains" in value, name

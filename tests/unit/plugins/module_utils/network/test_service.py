@@ -410,3 +410,75 @@ def test_novas_vif_shape(network):
                 {"cidr": None, "version": None, "ips": [], "dns": [], "routes": [],
                  "meta": {"dhcp_server": "10.1.0.3"},
                  "gateway": {"address": None, "type": "gateway", "version": None, "meta": {}}}]}}]}
+
+
+# --- egress, names, floating IPs and the metadata server in the same call ------------------------
+
+def test_egress_is_recorded_and_a_release_keeps_the_rules_it_does_not_name(converge_with, fake_host, paths,
+                                                                           instances, uuid_of, network_params):
+    converge_with(instances=instances, dmz_cidr=["10.128.0.0/24"], force_snat_range=["203.0.113.0/24"])
+    record = FactsStore(paths["facts_path"]).load()["networks"][network_params["uuid"]]
+    assert (record["routing_source_ip"], record["public_interface"], record["dmz_cidr"]) == (
+        "192.168.96.80", "br100", ["10.128.0.0/24"])
+    rules = dict(fake_host.tables["nat"])
+    released = converge_with(network=None, state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert released["changed"] and fake_host.tables["nat"] == rules  # nothing in the release call says them
+    moved = converge_with(instances=[], routing_source_ip="192.168.96.99", force_snat_range=["203.0.113.0/24"])
+    assert moved["changed"] and moved["diff"]["after"]["iptables"]["nat"]["nova-network-snat"]["rules"][-1] == (
+        "-s 10.1.0.0/16 -d 203.0.113.0/24 -o br100 -j SNAT --to-source 192.168.96.99")
+
+
+def test_a_public_interface_that_does_not_exist_is_refused_before_any_change(converge_with, fake_host, paths,
+                                                                              instances):
+    with pytest.raises(InvalidInput, match="public_interface eth9 does not exist on this host"):
+        converge_with(instances=instances, public_interface="eth9")
+    assert set(fake_host.links) == {"eth0"} and not os.path.exists(paths["facts_path"])
+    assert not [c for c in fake_host.commands if c[:2] in (["ip", "-batch"], ["iptables-restore", "-w"])]
+
+
+def test_every_name_of_the_network_and_the_update_dns_state(converge_with, fake_host, paths, instances, uuid_of):
+    names = {"10.1.0.4": "other1", "10.1.0.2": "ignored-own-name"}
+    first = converge_with(instances=instances, dns_names=names)
+    hosts = os.path.join(paths["networks_path"], "nova-br100.hosts")
+    assert open(hosts).read() == "10.1.0.2\tvm1.novalocal\n10.1.0.4\tother1.novalocal\n"
+    assert os.stat(hosts).st_mode & 0o777 == 0o644
+    told = converge_with(state="dns", dns_names={"10.1.0.6": "other2"})
+    assert told["changed"] and set(told["diff"]["after"]) == {"facts", "dnsmasq"}
+    assert open(hosts).read() == "10.1.0.2\tvm1.novalocal\n10.1.0.6\tother2.novalocal\n"
+    assert fake_host.signals[-1] == (first["dnsmasq_pid"], signal.SIGHUP)
+    assert converge_with(state="dns", dns_names={"10.1.0.6": "other2"})["changed"] is False
+    kept = converge_with(instances=instances)  # no dns_names: the recorded ones stay
+    assert kept["changed"] is False
+    with pytest.raises(InvalidInput, match="state=dns needs dns_names"):
+        converge_with(state="dns")
+    other = {"uuid": "5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c", "label": "x", "cidr": "10.9.0.0/24", "bridge": "br9"}
+    assert converge_with(state="dns", network=other, dns_names={})["changed"] is False  # not served here
+
+
+def test_auto_assigned_floating_ips_are_bound_on_create_and_released_with_the_instance(converge_with, fake_host,
+                                                                                      instances, paths, uuid_of):
+    row = {"address": "192.168.96.129", "pool": "nova", "project_id": "p1", "instance_uuid": uuid_of(1),
+           "interface": None, "auto_assigned": True}
+    created = converge_with(instances=instances, floating_ips=[row])
+    assert created["floating_ips"][0]["fixed_ip"] == "10.1.0.2"
+    ips = created["network_info"][uuid_of(1)][0]["network"]["subnets"][0]["ips"]
+    assert ips[0]["floating_ips"] == [{"address": "192.168.96.129", "type": "floating", "version": 4, "meta": {}}]
+    assert {"local": "192.168.96.129", "prefixlen": 32} in fake_host.links["br100"]["addresses"]
+    assert fake_host.arps == ["192.168.96.129"]
+    assert "-d 192.168.96.129/32 -j DNAT --to-destination 10.1.0.2" in fake_host.tables["nat"]["nova-network-OUTPUT"]
+    assert converge_with(instances=instances, floating_ips=[row])["changed"] is False
+    released = converge_with(network=None, state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert released["released_floating_ips"] == ["192.168.96.129"] and fake_host.flushed == ["10.1.0.2"]
+    facts = FactsStore(paths["facts_path"]).load()
+    assert facts["floating_ips"] == {} and facts["floating_associations"] == {}
+    assert {"local": "192.168.96.129", "prefixlen": 32} not in fake_host.links["br100"]["addresses"]
+    with pytest.raises(InvalidInput, match="floating_ips.0.: instance .* is not one of instances"):
+        converge_with(instances=instances, floating_ips=[dict(row, instance_uuid=uuid_of(5))])
+
+
+def test_a_dead_metadata_server_is_started_again(converge_with, fake_host, instances):
+    first = converge_with(instances=instances)
+    fake_host.kill_dnsmasq(first["metadata_pid"])  # any fake process
+    again = converge_with(instances=instances)
+    assert again["changed"] and again["metadata_pid"] != first["metadata_pid"]
+    assert again["diff"]["before"]["metadata"]["running"] is False and again["dnsmasq_pid"] == first["dnsmasq_pid"]
