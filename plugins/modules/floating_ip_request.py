@@ -56,23 +56,6 @@ options:
   keeper:
     description: The compute host that keeps an address allocated with V(allocate) (default the first of O(hosts)).
     type: str
-  floating_ranges:
-    description:
-      - The pools (the inventory's C(novalite_floating_ranges)), Nova's C(nova-manage floating create) - each
-        O(floating_ranges[].range) a CIDR (its network and broadcast addresses left out) or an C(a-b) range.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      pool:
-        description: The pool's name.
-        type: str
-      range:
-        description: Its addresses.
-        type: str
-      interface:
-        description: The device its addresses go on (default each host's public interface).
-        type: str
   networks:
     description:
       - Network definitions by label (the inventory's C(novalite_networks)) whose fixed ranges no floating range may
@@ -104,6 +87,7 @@ seealso:
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
+  - novalite.compute.floating
   - novalite.compute.attributes.controller
 """
 

@@ -103,28 +103,12 @@ options:
     description: The pool of those floating IPs (Nova's C(default_floating_pool)).
     type: str
     default: nova
-  floating_ranges:
-    description:
-      - The floating IP pools (the inventory's C(novalite_floating_ranges)), see
-        M(novalite.compute.floating_ip_request).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      pool:
-        description: The pool's name.
-        type: str
-      range:
-        description: Its addresses, a CIDR (without its network and broadcast addresses) or C(a-b).
-        type: str
-      interface:
-        description: The device its addresses go on (default each host's public interface).
-        type: str
 seealso:
   - module: novalite.compute.nova_network
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
+  - novalite.compute.floating
   - novalite.compute.attributes.controller
   - novalite.compute.network
 """

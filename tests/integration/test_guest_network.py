@@ -10,7 +10,6 @@ answering one name. At the end both are deleted and the network taken down: noth
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 
@@ -23,7 +22,7 @@ from flow_helpers import (
 from guest_probes import console_size, dns_server, probe_user_data, seen_server, wait_for_round
 from network_ansible import take_network_down
 from sandbox import Sandbox
-from sandbox_ansible import BIN, REPO_ROOT, ansible_env, host_facts
+from sandbox_ansible import BIN, REPO_ROOT, ansible_env, host_facts, run_module
 
 FLOATING_IP = "playbooks/floating_ip.yml"
 PASSWORD = "Gn-Adm1n-n3ver-logged"
@@ -41,15 +40,8 @@ def inventory_vars(**more):
 
 
 @pytest.fixture(scope="module")
-def box(guest_image):
-    if os.geteuid() != 0:
-        pytest.skip("the sandbox needs root")
-    sandbox = Sandbox("gn%d" % os.getpid(), host_count=2)
-    sandbox.up(build_image=False)
-    try:
-        yield sandbox
-    finally:
-        sandbox.down()
+def box(guest_sandbox):
+    return guest_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +165,9 @@ def test_an_address_that_is_no_instance_gets_404(box, guests):
     try:
         host.run(["ip", "link", "add", "gnst0", "type", "veth", "peer", "name", "gnst1"])
         host.run(["ip", "link", "set", "gnst1", "master", "br100", "up"])
-        host.run(["ip", "link", "set", "gnst0", "netns", "/run/netns/" + netns])
+        # the machine's /run/netns, not the host's own /run: only the host's network namespace is entered
+        subprocess.run(["nsenter", "--target", str(host.anchor_pid), "--net", "ip", "link", "set", "gnst0", "netns",
+                        netns], check=True)
         for args in (["link", "set", "gnst0", "up"], ["addr", "add", "10.1.255.200/16", "dev", "gnst0"],
                      ["route", "add", "default", "via", "10.1.0.3"]):
             subprocess.run(["ip", "-n", netns] + args, check=True)
@@ -305,12 +299,32 @@ def test_bad_floating_ip_requests_are_refused_and_change_nothing(box, guests, ex
 
 
 def test_a_public_interface_that_does_not_exist_is_refused(box, guests):
-    before = everything(box)
+    """nova_network refuses it before it changes anything; in a create the undo leaves nothing of the instance."""
+    assert guests["records"]
+    host = box.host("compute1")
+    before = host_state(host)
+    refused = run_module(box, "compute1", "nova_network", {"network": NETWORK, "host": "compute1",
+                                                           "public_interface": "eth9"})
+    assert refused.get("failed") and refused["msg"] == "public_interface eth9 does not exist on this host", refused
+    assert host_state(host) == before
     run = run_flow(box, CREATE_VM, inventory_vars(vm_name="gn-x", target_host="compute1",
                                                   novalite_public_interface="eth9"), may_fail=True)
-    assert run.rc != 0 and "public_interface eth9 does not exist on this host" in run.output
+    assert run.rc != 0 and "failed at step network" in run.output
+    assert "public_interface eth9 does not exist on this host" in run.output
     assert "gn-x" not in instances_named(box, "gn-")
-    assert everything(box)["hosts"] == before["hosts"]  # the host refused it; the undo left nothing
+    assert sorted(host_facts(host)["fixed_ips"]) == [fixed_ip(guests["records"]["gn-a"])]
+    assert host_state(host)["iptables"] == before["iptables"] and host_state(host)["processes"] == before["processes"]
+
+
+def test_a_create_with_a_floating_range_overlapping_the_fixed_range_is_refused_before_anything_is_made(box, guests):
+    assert guests["records"]
+    before = everything(box)
+    run = run_flow(box, CREATE_VM, dict(inventory_vars(vm_name="gn-y", floating_ip=True),
+                                        novalite_floating_ranges=[{"pool": "nova", "range": "10.1.128.0/28"}]),
+                   may_fail=True)
+    assert run.rc != 0 and "overlaps the fixed range 10.1.0.0/16 of network private" in run.output
+    assert "Build the instances on their hosts" not in run.output  # refused on the controller
+    assert everything(box)["hosts"] == before["hosts"]
 
 
 def test_delete_leaves_no_rule_address_process_or_file_behind(box, guests):
@@ -319,7 +333,8 @@ def test_delete_leaves_no_rule_address_process_or_file_behind(box, guests):
         run_flow(box, DELETE_VM, {"vm_name": name})
     for host in box.hosts:
         nat = host.run(["iptables-save", "-t", "nat"]).stdout
-        assert not re.search(r"192\.168\.96\.1[23]\d|10\.1\.0\.\d+/32", nat), nat
+        assert not re.search(r"192\.168\.96\.1[23]\d", nat), nat
+        assert not [r for r in records.values() if "%s/32" % fixed_ip(r) in nat], nat
         assert not re.search(r"192\.168\.96\.1[23]\d/32", host.run(["ip", "addr"]).stdout)
         facts = host_facts(host)
         assert facts["floating_ips"] == {} and facts["floating_associations"] == {} and facts["fixed_ips"] == {}
@@ -339,3 +354,4 @@ def test_delete_leaves_no_rule_address_process_or_file_behind(box, guests):
         assert host.run(["ls", "-A", "/var/lib/novalite/networks"]).stdout == ""
     assert controller_state(box) is None or all(
         PASSWORD.encode() not in content for content in controller_state(box).values())
+
