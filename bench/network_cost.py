@@ -66,7 +66,7 @@ def summary(calls, seconds):
                 if done and module not in CONTROLLER_ACTIONS and module not in CONTROLLER_MODULES:
                     entry[module] = entry.get(module, 0) + done
         for name, task_seconds in play["tasks"]:
-            if name.startswith(NETWORK_TASKS):
+            if any(task in name for task in NETWORK_TASKS):
                 network[name] = round(network.get(name, 0) + task_seconds, 2)
     return {"seconds": round(seconds, 1), "remote_calls": {h: sum(m.values()) for h, m in sorted(per_host.items())},
             "modules": per_host, "network_task_seconds": network}
