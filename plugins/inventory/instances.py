@@ -12,11 +12,13 @@ description:
   - Lists the instances recorded in the compute hosts' facts (C(ansible_local.novalite.instances)),
     read from Ansible's fact cache, where C(create_vm.yml) and C(delete_vm.yml) leave them.
   - Each instance is a host named by its display name (its C(instance-%08x) name when two share a
-    display name), with C(ansible_host) set to its fixed IP.
+    display name), with C(ansible_host) set to its floating IP when it has one (see O(use_floating_ip)),
+    else to its fixed IP.
   - Groups C(novalite_instances), C(compute_<host>), C(flavor_<flavor>), C(image_<image>) and
     C(project_<project>); O(keyed_groups), O(groups) and O(compose) add more.
   - Each host has the variables C(novalite_instance) (the whole instance record), C(novalite_compute_host),
-    C(novalite_fixed_ip), C(novalite_flavor), C(novalite_project_id) and C(novalite_image).
+    C(novalite_fixed_ip), C(novalite_floating_ip) (null when it has none), C(novalite_flavor),
+    C(novalite_project_id) and C(novalite_image).
   - The source file must end in C(novalite.yml) or C(novalite.yaml).
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -46,6 +48,12 @@ options:
     type: list
     elements: str
     default: [active, building, error, stopped]
+  use_floating_ip:
+    description:
+      - Set C(ansible_host) to the instance's floating IP when it has one (reachable from the LAN); V(false)
+        always uses the fixed IP (reachable from its compute host).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -78,7 +86,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         facts = self._cached_facts()
-        for entry in instance_hosts(facts, self.get_option("vm_states")):
+        for entry in instance_hosts(facts, self.get_option("vm_states"), self.get_option("use_floating_ip")):
             self._add_instance(entry)
 
     def _cached_facts(self):

@@ -31,6 +31,14 @@ description:
   - O(network) is required unless the call only releases (O(release) given, O(requests) empty). A release
     alone finds the instances in every network's ledger entries and does not read O(network), so a
     definition that changed or broke since does not block it.
+  - With O(floating_ip), every instance of O(requests) that has no floating IP yet gets one of O(floating_pool)
+    (Nova's C(auto_assign_floating_ip) - no quota, released with the instance), taken like the fixed IPs from the
+    union of every host's facts and the ledger (kind C(floating_ips)) under its lock, and kept by the instance's
+    host (RV(by_host)); O(requests[].project_id) is then required. The pools (O(floating_ranges)) are checked
+    first, none may overlap another or a fixed range.
+  - RV(dns_names) lists every instance of the network on every host and RV(other_hosts) the hosts that serve the
+    network without an instance in O(requests), for M(novalite.compute.nova_network)'s O(novalite.compute.nova_network#module:dns_names)
+    (Nova's C(update_dns)).
   - All input is checked before the ledger is touched; check mode computes the same allocations and
     records nothing.
 options:
@@ -61,6 +69,9 @@ options:
       mac:
         description: A requested MAC; refused when malformed, multicast or used in the network.
         type: str
+      project_id:
+        description: Its project (needed with O(floating_ip), the owner of its floating IP).
+        type: str
   release:
     description:
       - Instance UUIDs whose ledger entries to drop, in every network (the delete flow, beside
@@ -84,11 +95,20 @@ options:
       - Seconds a ledger entry lasts; longer than the age of the oldest facts any concurrent play may allocate from.
     type: int
     default: 3600
+  floating_ip:
+    description: Give every instance of O(requests) that has none a floating IP (auto-assigned).
+    type: bool
+    default: false
+  floating_pool:
+    description: The pool of those floating IPs (Nova's C(default_floating_pool)).
+    type: str
+    default: nova
 seealso:
   - module: novalite.compute.nova_network
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
+  - novalite.compute.floating
   - novalite.compute.attributes.controller
   - novalite.compute.network
 """
@@ -194,11 +214,12 @@ by_host:
           address: 10.1.0.2
           mac: "fa:16:3e:76:b4:2f"
           vif_id: 99a3c937-1a0f-48f7-8015-166d7644e9a0
+      floating_ips: []
   contains:
     <host>:
       description: The entry of the host of this name.
       type: dict
-      sample: {dhcp_server: 10.1.0.3, instances: []}
+      sample: {dhcp_server: 10.1.0.3, instances: [], floating_ips: []}
       contains:
         dhcp_server:
           description: Its DHCP-server address, for O(novalite.compute.nova_network#module:dhcp_server).
@@ -211,6 +232,30 @@ by_host:
           type: list
           elements: dict
           sample: [{instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0, hostname: vm1, address: 10.1.0.2}]
+        floating_ips:
+          description:
+            - With O(floating_ip), its instances' floating IPs, for O(novalite.compute.nova_network#module:floating_ips)
+              (C(address), C(pool), C(project_id), C(auto_assigned), C(interface), C(instance_uuid)).
+          type: list
+          elements: dict
+          sample: [{address: 192.168.96.129, pool: nova, project_id: default, auto_assigned: true, interface: null,
+                    instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0}]
+dns_names:
+  description: "Every instance of the network on every host, C({address: hostname}) (empty for a release alone)."
+  returned: always
+  type: dict
+  sample: {10.1.0.2: vm1, 10.1.0.4: vm2}
+  contains:
+    <address>:
+      description: The hostname of the instance with that fixed IP.
+      type: str
+      sample: vm1
+other_hosts:
+  description: The hosts that serve the network but have no instance in O(requests).
+  returned: always
+  type: list
+  elements: str
+  sample: [compute3]
 network:
   description:
     - The validated network with the derived values filled in (O(network.gateway), O(network.dhcp_start),

@@ -20,27 +20,57 @@ description:
     O(network.bridge_interface) is enslaved and its IPv4 addresses and gateway routes move onto the
     bridge in one C(ip -batch). The DHCP-server address is put first on the bridge
     (C(initialize_gateway_device)) and C(net.ipv4.ip_forward) set to V(1)."
-  - "iptables (C(IptablesManager)): the chains C(nova-fwd-<bridge>) (jumped to from FORWARD,
-    C(-i/-o <bridge> -j ACCEPT)) and C(nova-in-<bridge>) (from INPUT, DHCP and DNS to dnsmasq) are owned
-    by this module, compared with C(iptables-save) and changed with one C(iptables-restore -w --noflush)
-    per table under the lock C(nova-iptables) in O(locks_path). Other chains are left alone; a
-    missing jump is inserted at the top, an existing one is kept where it is."
-  - "dnsmasq with Nova's flags (C(--strict-order --bind-interfaces --conf-file= --domain
-    --pid-file --listen-address --except-interface=lo --dhcp-range=set:<label>,<dhcp_start>,static,<netmask>,<lease>s
-    --dhcp-lease-max --dhcp-hostsfile --leasefile-ro)); files C(nova-<bridge>.conf) (one
-    C(mac,hostname.domain,ip) line per fixed IP on this host, mode 0644) and C(nova-<bridge>.pid) in
-    O(networks_path). A changed hosts file is applied with SIGHUP, a dead dnsmasq started again, one
-    running with other flags replaced; the pid file is trusted only when C(/proc/<pid>/cmdline) is
-    dnsmasq with this hosts file."
+  - "iptables (C(IptablesManager)): every rule comes from the host's whole recorded state (all its networks and
+    floating IPs), in chains this module owns, compared with C(iptables-save) and changed with one
+    C(iptables-restore -w --noflush) per changed table under the lock C(nova-iptables) in O(locks_path). Other
+    chains are left alone; a missing jump is inserted at the top, an existing one is kept where it is.
+    filter - C(nova-fwd-<bridge>) (from FORWARD, C(-i/-o <bridge> -j ACCEPT)) and C(nova-in-<bridge>) (from INPUT,
+    DHCP and DNS to dnsmasq and the metadata port to this host's DHCP address)."
+  - "nat, as C(init_host) and C(metadata_forward) - C(nova-network-POSTROUTING) holds C(-s <fixed> -d <dhcp
+    server>/32 -j ACCEPT), one C(-s <fixed> -d <dmz> -j ACCEPT) per O(dmz_cidr) and C(-s <fixed> -d <fixed> -m
+    conntrack ! --ctstate DNAT -j ACCEPT); C(nova-network-snat) (after it) jumps to C(nova-network-float-snat),
+    then SNATs the fixed range per O(force_snat_range) (default everywhere) C(-j SNAT --to-source
+    <routing_source_ip> -o <public_interface>) - no MASQUERADE; C(nova-network-PREROUTING) DNATs the guests'
+    C(169.254.169.254:80) (C(-i <bridge>)) to this host's DHCP address and O(metadata_port), and each floating IP
+    to its fixed IP (also in C(nova-network-OUTPUT)). C(169.254.169.254/32) is put on C(lo) (C(ensure_metadata_ip))
+    while the host serves a network. O(routing_source_ip) and O(public_interface) default to what the host's
+    route to the world uses (C(ip route get 8.8.8.8), Nova's C(my_ip)); the settings are recorded with the
+    network, so every later run (a delete, a floating IP change) rebuilds the same rules without them."
+  - "dnsmasq with Nova's flags (C(--strict-order --bind-interfaces --conf-file= --domain --pid-file
+    --listen-address --except-interface=lo --dhcp-range=set:<label>,<dhcp_start>,static,<netmask>,<lease>s
+    --dhcp-lease-max --dhcp-hostsfile --leasefile-ro), then C(--no-hosts) and for a multi_host network
+    C(--addn-hosts=<networks_path>/nova-<bridge>.hosts), and with DNS servers in the network C(--no-resolv
+    --server=<dns1> [--server=<dns2>])); files C(nova-<bridge>.conf) (one C(mac,hostname.domain,ip) line per
+    fixed IP on this host), C(nova-<bridge>.hosts) (C(<ip> <hostname>.<domain>) for every instance of the
+    network on every host, this host's own and those of O(dns_names)), both mode 0644, and C(nova-<bridge>.pid)
+    in O(networks_path). A changed file is applied with SIGHUP, a dead dnsmasq started again, one running with
+    other flags replaced; the pid file is trusted only when C(/proc/<pid>/cmdline) is dnsmasq with this hosts
+    file."
+  - "The metadata server (C(nova-api-metadata) of a multi_host host): the Python standard-library HTTP server
+    of the collection, written to C(<networks_path>/nova-<bridge>.metadata.py) and run with the host's Python,
+    listening on this host's DHCP address and O(metadata_port); pid file C(nova-<bridge>.metadata.pid), access
+    log C(nova-<bridge>.metadata.log) (client, path, status; never a secret). It serves Nova's EC2 tree
+    (C(/latest/meta-data/...), C(user-data)) and OpenStack tree (C(/openstack/latest/meta_data.json),
+    C(user_data), C(vendor_data.json), C(network_data.json), and the dated versions) of the instance whose
+    fixed IP on the network is the request's source address, from this host's facts and the secrets the
+    config drive step wrote in the instance's directory under O(instances_path); anything else gets 404.
+    Started again by a re-run when it died, replaced when its arguments or code changed, stopped by its pid
+    when the network is taken down."
+  - O(floating_ips) (on create, C(auto_assign_floating_ip)) are kept on this host and bound to their instances'
+    fixed IPs as M(novalite.compute.floating_ip) binds them.
   - Instances given without O(instances[].address) or O(instances[].mac) get them allocated from this
     host's own facts (single-host use). In multi-host use allocate with M(novalite.compute.ipam_allocate)
     on the controller first and pass its RV(novalite.compute.ipam_allocate#module:by_host) entries here.
-  - O(state=absent) with O(instances) releases those instances (Nova's C(deallocate_fixed_ip)) from what
+  - O(state=absent) with O(instances) releases those instances (Nova's C(deallocate_for_instance)) from what
     this host recorded - each released address's own network (as recorded in the facts) loses the hosts
-    line and its running dnsmasq is sent SIGHUP. O(network) is not needed and not read for that, so a
+    lines and its running dnsmasq is sent SIGHUP; their floating IPs are unbound, the auto-assigned ones
+    released, the others kept allocated. Only O(network.uuid) is read for that (with O(dns_names)), so a
     definition that changed or broke since the instances were created does not block their release.
-  - O(state=absent) without O(instances) takes the network O(network) down on this host.
-  - O(network) is required with O(state=present) and to take a network down.
+  - O(state=absent) without O(instances) takes the network O(network) down on this host (dnsmasq and the
+    metadata server stopped, their files and the network's rules removed).
+  - O(state=dns) only rewrites the network's C(nova-<bridge>.hosts) from O(dns_names) and sends dnsmasq
+    SIGHUP (Nova's C(update_dns)), on a host that serves the network without an instance in the run.
+  - O(network) is required with O(state=present) or V(dns) and to take a network down.
   - All input is checked before anything on the host is touched. If a step fails (an exception of any
     kind), the steps already applied are undone newest first and the facts are left as they were; the
     failure names the step (C(failed_step)) and lists what was undone (C(rolled_back)) and any undo
@@ -88,8 +118,9 @@ options:
     description:
       - V(present) sets the network up and commits O(instances).
       - V(absent) releases O(instances), or without O(instances) takes the network down.
+      - V(dns) only refreshes the names of the network (O(dns_names)).
     type: str
-    choices: [present, absent]
+    choices: [present, absent, dns]
     default: present
   remove_bridge:
     description:
@@ -97,6 +128,71 @@ options:
         addresses and routes back to O(network.bridge_interface).
     type: bool
     default: false
+  instances_path:
+    description: Where instance directories live (the metadata server reads the instances' secrets there).
+    type: path
+    default: /var/lib/novalite/instances
+  routing_source_ip:
+    description:
+      - The address the fixed range is SNATed to (Nova's C(routing_source_ip)); default the source address of the
+        host's route to the world. Recorded with the network; read with O(state=present) only.
+    type: str
+  public_interface:
+    description:
+      - The device the SNAT rule names with C(-o) (Nova's C(public_interface)); default the device of the host's
+        route to the world, or the bridge when that device is the network's O(network.bridge_interface). V("")
+        for none. Refused when the device does not exist.
+    type: str
+  dmz_cidr:
+    description: Destinations the fixed range reaches untranslated (Nova's C(dmz_cidr)).
+    type: list
+    elements: str
+    default: []
+  force_snat_range:
+    description: The destinations SNAT applies to (Nova's C(force_snat_range)); V([]) means everywhere.
+    type: list
+    elements: str
+    default: []
+  metadata_port:
+    description: The port of the network's metadata server on this host (Nova's C(metadata_port)).
+    type: int
+    default: 8775
+  dns_names:
+    description:
+      - "Every instance of the network, on every host, as C({address: hostname}) (from
+        RV(novalite.compute.ipam_allocate#module:dns_names)); this host's own come from its facts, the others are
+        recorded with the network. Left out, the names recorded are kept."
+    type: dict
+  floating_ips:
+    description:
+      - With O(state=present), auto-assigned floating IPs to keep here and bind to their instances of
+        O(instances) (from C(by_host[host].floating_ips) of M(novalite.compute.ipam_allocate)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      address:
+        description: The floating IP.
+        type: str
+        required: true
+      pool:
+        description: Its pool.
+        type: str
+        required: true
+      project_id:
+        description: The project it is allocated to.
+        type: str
+        required: true
+      auto_assigned:
+        description: Always true here.
+        type: bool
+        default: true
+      interface:
+        description: The pool's interface (default the public interface).
+        type: str
+      instance_uuid:
+        description: Its instance (one of O(instances)).
+        type: str
   networks_path:
     description: Directory of the dnsmasq files (Nova's C($state_path/networks)); others must be able to search it.
     type: path
@@ -118,10 +214,11 @@ options:
     type: int
     default: 120
 notes:
-  - Needs root, iproute2, iptables, sysctl and dnsmasq on the host.
+  - Needs root, iproute2, iptables, sysctl, dnsmasq and python3 on the host; arping and conntrack for floating IPs.
   - Lease events (nova-dhcpbridge) are not reproduced, so dnsmasq runs without C(--dhcp-script).
 seealso:
   - module: novalite.compute.ipam_allocate
+  - module: novalite.compute.floating_ip
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:
@@ -194,11 +291,13 @@ network_info:
           id: e011b388-163b-4080-a083-bb63ebed7f6a
           label: private
           bridge: br100
-          meta: {tenant_id: null, multi_host: true, should_create_bridge: true, bridge_interface: eth0}
+          meta: {tenant_id: null, multi_host: true, should_create_bridge: true, bridge_interface: eth0,
+                 dhcp_domain: novalocal}
           subnets:
             - cidr: 10.1.0.0/16
               version: 4
-              ips: [{address: 10.1.0.2, type: fixed, version: 4, meta: {}, floating_ips: []}]
+              ips: [{address: 10.1.0.2, type: fixed, version: 4, meta: {},
+                     floating_ips: [{address: 192.168.96.129, type: floating, version: 4, meta: {}}]}]
               gateway: {address: 10.1.0.1, type: gateway, version: 4, meta: {}}
               dns: [{address: 8.8.4.4, type: dns, version: 4, meta: {}}]
               routes: []
@@ -247,12 +346,13 @@ network_info:
               sample: br100
             meta:
               description:
-                - C(tenant_id), C(multi_host), C(should_create_bridge) (always V(true)) and C(bridge_interface).
+                - C(tenant_id), C(multi_host), C(should_create_bridge) (always V(true)), C(bridge_interface) and
+                  C(dhcp_domain) (the domain of the guests' names).
               type: dict
               sample: {tenant_id: null, multi_host: true, should_create_bridge: true, bridge_interface: eth0}
             subnets:
               description:
-                - The IPv4 subnet (C(cidr), C(version) V(4), C(ips) with the fixed IP, C(gateway), C(dns),
+                - The IPv4 subnet (C(cidr), C(version) V(4), C(ips) with the fixed IP and its C(floating_ips), C(gateway), C(dns),
                   C(routes), C(meta.dhcp_server)), then an empty IPv6 one (C(cidr) and C(version) null).
               type: list
               elements: dict
@@ -317,6 +417,32 @@ dnsmasq_pid:
   returned: always
   type: int
   sample: 4242
+metadata_pid:
+  description: The pid of the network's metadata server on this host (null when none runs or the call did not look).
+  returned: always
+  type: int
+  sample: 4243
+floating_ips:
+  description: The floating IPs bound to O(instances) on this host after the call (O(state=present)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{address: 192.168.96.129, fixed_ip: 10.1.0.2, instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0,
+            network_id: e011b388-163b-4080-a083-bb63ebed7f6a, interface: br100, pool: nova, project_id: default}]
+  contains:
+    address: {description: The floating IP., type: str, sample: 192.168.96.129}
+    fixed_ip: {description: The fixed IP it is bound to., type: str, sample: 10.1.0.2}
+    instance_uuid: {description: The instance., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
+    network_id: {description: The fixed IP's network., type: str, sample: e011b388-163b-4080-a083-bb63ebed7f6a}
+    interface: {description: The device the address is on., type: str, sample: br100}
+    pool: {description: Its pool., type: str, sample: nova}
+    project_id: {description: Its project., type: str, sample: default}
+released_floating_ips:
+  description: The auto-assigned floating IPs a release gave back to their pool.
+  returned: always
+  type: list
+  elements: str
+  sample: [192.168.96.129]
 released:
   description: The addresses freed, lowest first (O(state=absent) with O(instances)).
   returned: always
@@ -328,7 +454,8 @@ released:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
-from ansible_collections.novalite.compute.plugins.module_utils.network.service import NOVA_NETWORK_SPEC, ensure_state
+from ansible_collections.novalite.compute.plugins.module_utils.network.host_request import NOVA_NETWORK_SPEC
+from ansible_collections.novalite.compute.plugins.module_utils.network.service import ensure_state
 
 ARGUMENT_SPEC = NOVA_NETWORK_SPEC
 

@@ -25,8 +25,20 @@ def fixed_ip(record):
     return None
 
 
-def instance_hosts(facts_by_host, vm_states):
-    """One entry per instance: inventory_name, groups and variables."""
+def floating_ip(record):
+    """The first floating IP of the record's fixed IPs (Nova's model: FixedIP.floating_ips), or None."""
+    for vif in record.get("network_info") or []:
+        for subnet in vif.get("network", {}).get("subnets", []):
+            for ip in subnet.get("ips", []):
+                for floating in ip.get("floating_ips") or []:
+                    if floating.get("address"):
+                        return floating["address"]
+    return None
+
+
+def instance_hosts(facts_by_host, vm_states, use_floating_ip=True):
+    """One entry per instance: inventory_name, groups and variables; ``ansible_host`` is its floating
+    IP when it has one and ``use_floating_ip`` is set, else its fixed IP."""
     records = []
     for compute_host, facts in sorted(facts_by_host.items()):
         document = ((facts or {}).get("ansible_local") or {}).get(FACTS_KEY) or {}
@@ -36,16 +48,18 @@ def instance_hosts(facts_by_host, vm_states):
     display_counts = {}
     for _host, record in records:
         display_counts[record["display_name"]] = display_counts.get(record["display_name"], 0) + 1
-    return [_entry(host, record, display_counts) for host, record in records]
+    return [_entry(host, record, display_counts, use_floating_ip) for host, record in records]
 
 
-def _entry(compute_host, record, display_counts):
+def _entry(compute_host, record, display_counts, use_floating_ip):
     unique = display_counts[record["display_name"]] == 1
-    address = fixed_ip(record)
+    fixed, floating = fixed_ip(record), floating_ip(record)
+    address = floating if use_floating_ip and floating else fixed
     variables = {
         "novalite_instance": record,
         "novalite_compute_host": compute_host,
-        "novalite_fixed_ip": address,
+        "novalite_fixed_ip": fixed,
+        "novalite_floating_ip": floating,
         "novalite_flavor": record["flavor"]["name"],
         "novalite_project_id": record.get("project_id"),
         "novalite_image": record.get("image_name") or record.get("image_ref"),

@@ -13,6 +13,13 @@ its VIF released, or the instance or the address held by something else (facts w
 delete flow releases the instance here. So the ledger never brings back a released address.
 A release is found by instance in every network's reservations, so it needs no network
 definition (one changed or broken since the instance was created must not block a delete).
+
+With ``floating_ip`` every instance of the requests that has no floating IP yet gets one of the
+pool, auto-assigned (Nova's ``auto_assign_floating_ip``: no quota, released with the instance),
+kept by the instance's host (plugin_utils/floating_ips.py). The result also carries every name
+of the network (``dns_names``, from every host's facts and this allocation: each host's
+dnsmasq answers for all of them) and the hosts that serve the network without an instance in the
+requests (``other_hosts``), to be told those names as Nova's ``update_dns`` told every host.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NETWORK, NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
     INSTANCE_FIELDS, AllocationRequest, NetworkUsage, allocate)
+from ansible_collections.novalite.compute.plugins.plugin_utils.floating_ips import (
+    DEFAULT_POOL, POOL_OPTIONS, FloatingTable, checked_pools, find_pool, fixed_networks_of, forget_instances,
+    row_fields)
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, DEFAULT_TTL_SECONDS
 
 REQUEST_OPTIONS = {
@@ -31,6 +41,7 @@ REQUEST_OPTIONS = {
     "host": {"type": "str", "required": True},
     "address": {"type": "str"},
     "mac": {"type": "str"},
+    "project_id": {"type": "str"},
 }
 
 IPAM_ALLOCATE_SPEC = {
@@ -40,6 +51,9 @@ IPAM_ALLOCATE_SPEC = {
     "hosts": {"type": "list", "elements": "str"},
     "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
     "ledger_ttl": {"type": "int", "default": int(DEFAULT_TTL_SECONDS)},  # the ledger keeps seconds as a float
+    "floating_ip": {"type": "bool", "default": False},
+    "floating_pool": {"type": "str", "default": DEFAULT_POOL},
+    "floating_ranges": {"type": "list", "elements": "dict", "options": POOL_OPTIONS, "default": []},
 }
 FIXED_IPS_KIND = "fixed_ips/"  # + network uuid: {instance uuid: fixed ip record}
 DHCP_SERVERS_KIND = "dhcp_servers/"  # + network uuid: {host: address}
@@ -54,17 +68,66 @@ def allocate_on_controller(args, documents, ledger, check_mode=False, rng=None):
     to_release = [validate.uuid(u, "release[%d]" % i) for i, u in enumerate(args["release"])]
     network = None if to_release and not args["requests"] else _network(args)
     requests = [_parse_request(entry, index, documents) for index, entry in enumerate(args["requests"])]
+    projects = {entry["instance_uuid"]: entry.get("project_id") for entry in args["requests"]}
+    pool = _floating_pool(args, documents, network, projects) if args.get("floating_ip") and requests else None
     with ledger.session(write=not check_mode) as session:
         released = _release(session, to_release)
+        forget_instances(session, to_release)
         if network is None:
-            return _output(None, None, released)
+            return dict(_output(None, None, released), dns_names={}, other_hosts=[])
         usage = NetworkUsage(network)
         for host, document in documents.items():
             usage.add_facts(host, document)
         _reconcile(session, network, usage)
         result = allocate(network, usage, requests, rng=rng)
         _reserve(session, network, result)
-    return _output(network, result, released)
+        floating = _auto_assign(session, documents, pool, requests, projects, result) if pool else {}
+    output = _output(network, result, released, floating)
+    output["dns_names"] = _dns_names(network, documents, result)
+    output["other_hosts"] = sorted(host for host, document in documents.items()
+                                   if network.uuid in (document.get("networks") or {}) and host not in output["by_host"])
+    return output
+
+
+def _floating_pool(args, documents, network, projects):
+    """The pool of auto-assigned floating IPs, checked (with the fixed ranges) before the ledger is opened."""
+    pools = checked_pools(args["floating_ranges"], fixed_networks_of(documents, [network.to_facts()]))
+    for instance_uuid, project_id in projects.items():
+        if not project_id:
+            raise InvalidInput("floating_ip: requests need project_id (instance %s has none)" % instance_uuid)
+    return find_pool(pools, args["floating_pool"])
+
+
+def _auto_assign(session, documents, pool, requests, projects, result):
+    """{instance uuid: floating row} for every request; an instance's existing floating IP is kept."""
+    table = FloatingTable(documents)
+    table.reconcile(session)
+    hosts = {record["instance_uuid"]: record["host"] for record in result.fixed_ips}
+    chosen, wanting = {}, []
+    for request in requests:
+        bound = table.association_of_instance(request.instance_uuid)
+        row = table.rows.get(bound[0]["address"]) if bound else table.auto_row_of(request.instance_uuid)
+        if row is not None:
+            chosen[request.instance_uuid] = row
+        else:
+            wanting.append(request)
+    for project_id in sorted({projects[r.instance_uuid] for r in wanting}):
+        batch = [r for r in wanting if projects[r.instance_uuid] == project_id]
+        rows = table.allocate(session, pool, project_id, [hosts[r.instance_uuid] for r in batch], auto_assigned=True,
+                              instance_uuids=[r.instance_uuid for r in batch])
+        chosen.update((r.instance_uuid, row) for r, row in zip(batch, rows))
+    return chosen
+
+
+def _dns_names(network, documents, result):
+    """{address: hostname} of every instance of the network: every host's fixed IPs and this allocation's."""
+    names = {}
+    for document in documents.values():
+        for record in (document.get("fixed_ips") or {}).values():
+            if record.get("network_id") == network.uuid:
+                names[record["address"]] = record["hostname"]
+    names.update((record["address"], record["hostname"]) for record in result.fixed_ips)
+    return dict(sorted(names.items()))
 
 
 def _network(args):
@@ -125,15 +188,21 @@ def _reserve(session, network, result):
         session.reserve(DHCP_SERVERS_KIND + network.uuid, host, result.dhcp_servers[host])
 
 
-def _output(network, result, released):
+def _output(network, result, released, floating=None):
     """The action's result; without a network (a release alone) nothing was allocated."""
     fixed_ips = result.fixed_ips if result else []
     dhcp_servers = result.dhcp_servers if result else {}
-    by_host = {host: {"dhcp_server": address, "instances": []} for host, address in dhcp_servers.items()}
+    floating = floating or {}
+    by_host = {host: {"dhcp_server": address, "instances": [], "floating_ips": []}
+               for host, address in dhcp_servers.items()}
     for record in fixed_ips:
         by_host[record["host"]]["instances"].append({field: record[field] for field in INSTANCE_FIELDS})
+        if record["instance_uuid"] in floating:
+            row = row_fields(floating[record["instance_uuid"]])
+            by_host[record["host"]]["floating_ips"].append(dict(row, instance_uuid=record["instance_uuid"]))
+    new_floating = [row for row in floating.values() if row.get("new")]
     return {
-        "changed": bool(released or (result and (result.new_instances or result.new_dhcp_hosts))),
+        "changed": bool(released or new_floating or (result and (result.new_instances or result.new_dhcp_hosts))),
         "network": network.to_facts() if network else None,
         "allocations": fixed_ips,
         "dhcp_servers": dhcp_servers,

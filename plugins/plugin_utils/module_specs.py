@@ -26,7 +26,7 @@ def image_cache_spec(record):
 
 def ipam_request(record):
     return {"instance_uuid": record["uuid"], "instance_name": record["name"], "hostname": record["hostname"],
-            "host": record["host"]}
+            "host": record["host"], "project_id": record.get("project_id")}
 
 
 def config_drive_spec(record, network_info=None):

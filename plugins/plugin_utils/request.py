@@ -100,6 +100,7 @@ def _complete_flavor(name, fields):
 DEFAULT_QUOTAS = {
     "instances": 10, "cores": 20, "ram": 51200, "metadata_items": 128,
     "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+    "floating_ips": 10,  # checked by floating_ip_request (plugin_utils/floating_ips.py)
 }
 METADATA_FIELD_MAX = 255  # Nova's instance_metadata key and value columns
 

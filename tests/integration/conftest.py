@@ -73,6 +73,12 @@ def flow_sandbox(guest_image):
 
 
 @pytest.fixture(scope="module")
+def guest_sandbox(guest_image):
+    """For test_guest_network.py: a sandbox of its own, whose guests probe its network for a whole module."""
+    yield from running_sandbox("gn")
+
+
+@pytest.fixture(scope="module")
 def host(sandbox, request):
     """compute1 with br100 and a dnsmasq serving the test module's GUESTS [(name, mac, ip)]; their
     instances and every nova-* filter are removed afterwards."""

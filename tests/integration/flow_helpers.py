@@ -48,8 +48,8 @@ def host_leftovers(host):
 
 def host_state(host):
     """Everything the flow could change on a host, for "nothing changed" comparisons: the facts
-    directory and document, every file under /var/lib/novalite (console logs and dnsmasq lease
-    files by name only: running guests write them), domains, nwfilters, firewall rules (without
+    directory and document, every file under /var/lib/novalite (console logs, metadata access logs
+    and dnsmasq lease files by name only: running guests write them), domains, nwfilters, firewall rules (without
     counters and timestamps), links, addresses and routes, and the processes in its namespaces."""
     def run(*argv):
         return host.run(list(argv), check=False).stdout
@@ -57,7 +57,7 @@ def host_state(host):
     files = run("find", "/var/lib/novalite", "/etc/ansible/facts.d", "-printf", "%p %y %m %s %T@\\n")
     return {
         "facts": run("cat", FACTS),
-        "files": sorted(line if not re.search(r"(console\.log|\.leases) ", line) else line.split()[0]
+        "files": sorted(line if not re.search(r"(console\.log|\.leases|\.metadata\.log) ", line) else line.split()[0]
                         for line in files.splitlines()),
         "domains": run("virsh", "-q", "-c", "qemu:///system", "list", "--all"),
         "nwfilters": run("virsh", "-q", "-c", "qemu:///system", "nwfilter-list"),

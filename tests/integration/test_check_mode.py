@@ -113,3 +113,43 @@ def test_a_checked_delete_changes_nothing_and_says_what_it_would_delete(box):
         run_flow(box, DELETE_VM, {"vm_name": "chkdel"})
     for host in box.hosts:
         assert host_leftovers(host) == NOTHING_LEFT
+
+
+FLOATING = {"novalite_floating_ranges": [{"pool": "nova", "range": "192.168.96.128/28"}]}
+
+
+def test_checked_floating_ip_runs_change_nothing(box):
+    """create_vm.yml -e floating_ip=true, every floating_ip.yml action and delete_vm.yml, with --check --diff."""
+    create = dict(FLOATING, vm_name="chkfl", count=2, floating_ip=True, wait_for="running")
+    before = everything(box)
+    checked = run_flow(box, CREATE_VM, create, check=True, diff=True)
+    assert_unchanged(before, everything(box))
+    assert warnings(checked) == []
+    rows = re.findall(r"^\s+chkfl-\d\s+instance-\w+\s+compute\d\s+10\.1\.0\.\d+\s+(192\.168\.96\.1\d\d)\s+active",
+                      checked.output, re.MULTILINE)
+    assert len(set(rows)) == 2, checked.output[-3000:]
+    run_flow(box, CREATE_VM, create)
+    try:
+        created = instances_named(box, "chkfl")
+        addresses = [r["network_info"][0]["network"]["subnets"][0]["ips"][0]["floating_ips"][0]["address"]
+                     for r in created.values()]
+        assert sorted(addresses) == sorted(set(rows))
+        before = everything(box)
+        for extra in ({"floating_action": "associate", "vm_name": "chkfl"},
+                      {"floating_action": "disassociate", "vm_name": "chkfl-1"},
+                      {"floating_action": "release", "vm_name": "chkfl"},
+                      {"floating_action": "allocate"},
+                      {"floating_action": "associate", "vm_name": "chkfl-2", "address": addresses[0]}):
+            run = run_flow(box, "playbooks/floating_ip.yml", dict(FLOATING, **extra), check=True, diff=True)
+            assert "check mode: nothing was changed" in run.output and warnings(run) == []
+            assert_unchanged(before, everything(box))
+        again = run_flow(box, CREATE_VM, create, check=True, diff=True)
+        assert re.search(r"instances: none new", again.output)
+        deleted = run_flow(box, DELETE_VM, {"vm_name": "chkfl"}, check=True, diff=True)
+        assert "this run would delete chkfl-1, chkfl-2" in deleted.output
+        assert_unchanged(before, everything(box))
+    finally:
+        run_flow(box, DELETE_VM, {"vm_name": "chkfl"})
+    for host in box.hosts:
+        assert host_leftovers(host) == NOTHING_LEFT
+        assert not re.search(r"192\.168\.96\.1[23]\d", host.run(["iptables-save", "-t", "nat"]).stdout)

@@ -20,6 +20,7 @@ from virt_instances import host_libvirt, remove_instances
 
 GUEST_LEASE_TIMEOUT = 300  # TCG guests share two cores with other engineers' runs
 HOSTS_FILE = "/var/lib/novalite/networks/nova-br100.conf"
+DNS_HOSTS_FILE = "/var/lib/novalite/networks/nova-br100.hosts"
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 
 
@@ -131,8 +132,20 @@ def test_nova_network_check_real_idempotent_and_the_host_it_leaves(sandbox, netw
         "--strict-order", "--bind-interfaces", "--conf-file=", "--domain=novalocal",
         "--pid-file=/var/lib/novalite/networks/nova-br100.pid", "--listen-address=10.1.0.3",
         "--except-interface=lo", "--dhcp-range=set:private,10.1.0.2,static,255.255.0.0,120s",
-        "--dhcp-lease-max=65536", "--dhcp-hostsfile=" + HOSTS_FILE, "--leasefile-ro"]
+        "--dhcp-lease-max=65536", "--dhcp-hostsfile=" + HOSTS_FILE, "--leasefile-ro", "--no-hosts",
+        "--addn-hosts=" + DNS_HOSTS_FILE, "--no-resolv", "--server=8.8.4.4"]
     assert host.run(["cat", HOSTS_FILE]).stdout == "%s,vm10.novalocal,10.1.0.2\n" % fixed_ip["mac"]
+    assert host.run(["cat", DNS_HOSTS_FILE]).stdout == "10.1.0.2\tvm10.novalocal\n"
+    nat = host.run(["iptables-save", "-t", "nat"]).stdout
+    assert "-A nova-network-snat -s 10.1.0.0/16 -o br100 -j SNAT --to-source 192.168.96.80\n" in nat
+    assert "-A POSTROUTING -j nova-network-POSTROUTING\n-A POSTROUTING -j nova-network-snat\n" in nat
+    assert ("-A nova-network-PREROUTING -d 169.254.169.254/32 -i br100 -p tcp -m tcp --dport 80 -j DNAT "
+            "--to-destination 10.1.0.3:8775\n") in nat and "MASQUERADE" not in nat
+    assert "169.254.169.254/32" in host.run(["ip", "-4", "addr", "show", "dev", "lo"]).stdout
+    server = dnsmasq_argv(real["metadata_pid"])
+    assert server[1:4] == ["/var/lib/novalite/networks/nova-br100.metadata.py", "--listen=10.1.0.3", "--port=8775"]
+    refused = host.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://10.1.0.3:8775/"]).stdout
+    assert refused == "404"  # the host's own address is no instance
     assert host.run(["stat", "-c", "%a", HOSTS_FILE, os.path.dirname(HOSTS_FILE)]).stdout.split() == ["644", "755"]
     facts = host_facts(host)
     assert facts["fixed_ips"]["10.1.0.2"] == fixed_ip
@@ -306,6 +319,10 @@ def test_taking_the_network_down_gives_eth0_back(sandbox, controller, network_do
         assert ipv4_of(host, "eth0") == [(address, 24)]
         assert host.run(["ip", "link", "show", "dev", "br100"], check=False).returncode != 0
         assert "nova-" not in host.run(["iptables-save", "-t", "filter"]).stdout
+        assert "nova-" not in host.run(["iptables-save", "-t", "nat"]).stdout
+        assert "169.254.169.254" not in host.run(["ip", "addr"]).stdout
+        assert results[host.name]["net"]["metadata_pid"] and dnsmasq_argv(results[host.name]["net"]["metadata_pid"]) \
+            is None
         assert host.run(["ls", "-A", "/var/lib/novalite/networks"]).stdout == ""
         assert host_facts(host)["networks"] == {} and host_facts(host)["fixed_ips"] == {}
         assert pings(host, other)

@@ -7,7 +7,8 @@ One JSON document per host under ``/etc/ansible/facts.d/`` (so ``setup`` exposes
 ``ansible_local.novalite``), changed only under an exclusive lock and replaced atomically.
 
 Sections: ``networks`` (network records by uuid, with this host's ``dhcp_server``),
-``fixed_ips`` (allocations by address) and ``instances`` (instance records by uuid).
+``fixed_ips`` (allocations by address), ``instances`` (instance records by uuid), and
+``floating_ips`` / ``floating_associations`` (the floating IPs this host keeps / binds, by address).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_FACTS_PATH
 SCHEMA_VERSION = 1
-SECTIONS = ("networks", "fixed_ips", "instances")
+SECTIONS = ("networks", "fixed_ips", "instances", "floating_ips", "floating_associations")
 
 
 def empty_document():

@@ -2,29 +2,39 @@
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The config drive: Nova's ``nova/virt/configdrive.py`` and the metadata it carries
-(``nova/api/metadata/base.py`` ``InstanceMetadata``), and the ``config_drive`` module's work.
+(``nova/api/metadata/base.py`` ``InstanceMetadata``, in network/metadata.py), and the
+``config_drive`` module's work.
 
-A cloud-init compatible ISO 9660 volume labelled ``config-2`` holding
-``openstack/latest/meta_data.json``, ``user_data``, ``network_data.json`` and injected files
-under ``openstack/content/``, made with the genisoimage flags Nova used. It lives in the
+A cloud-init compatible ISO 9660 volume labelled ``config-2`` holding what Nova's
+``metadata_for_config_drive`` wrote: ``openstack/<version>/meta_data.json``, ``user_data``,
+``vendor_data.json`` and ``network_data.json`` for every OpenStack version and ``latest``,
+``ec2/<version>/meta-data.json`` and ``user-data`` for 2009-04-04 and ``latest``, and injected
+files under ``openstack/content/``, made with the genisoimage flags Nova used. It lives in the
 instance directory as ``disk.config`` (common/instance_dir.py). As in Nova's
 ``LibvirtDriver.spawn``, a drive is built once and never rebuilt.
+
+The instance's secrets, its user data and administrator password, are also written to the
+instance directory as root-only files (``user_data``, ``admin_password``, mode 0600), whether or
+not the instance has a drive: the network's metadata server reads them from there. Each is
+written once, when the instance first gets it, and goes with the instance's directory.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import tempfile
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly
-from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import INSTANCE_FILES, instance_file
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly, write_atomic
+from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import (
+    INSTANCE_FILES, instance_file)
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import apply_steps, undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
+from ansible_collections.novalite.compute.plugins.module_utils.network.metadata import (
+    ADMIN_PASSWORD_FILE, LATEST, SECRET_MODE, USER_DATA_FILE, InstanceMetadata, hostname_of, openstack_meta_data)
 
 CONFIG_DRIVE_NAME = INSTANCE_FILES["config_drive"]
 VOLUME_LABEL = "config-2"
@@ -32,55 +42,24 @@ ISO_TOOLS = ("genisoimage", "mkisofs", "xorrisofs")  # same options; Debian, old
 PUBLISHER = "novalite.compute"
 REQUIRED_FIELDS = ("uuid", "name", "display_name", "hostname")
 ASIDE_SUFFIX = ".removing"  # a drive being removed waits here until the whole batch is done
+SECRET_FILES = (("user_data", USER_DATA_FILE), ("admin_password", ADMIN_PASSWORD_FILE))
 
 
 # --- what the drive holds ----------------------------------------------------------------------
 
 def meta_data(record, admin_password=None, injected_files=()):
     """openstack/latest/meta_data.json, as Nova's InstanceMetadata wrote it."""
-    data = {
-        "uuid": record["uuid"],
-        "name": record["display_name"],
-        "hostname": record["hostname"],
-        "launch_index": 0,
-        "availability_zone": record.get("availability_zone") or "nova",
-        "meta": dict(record.get("metadata") or {}),
-        "public_keys": {"default": record["key_data"]} if record.get("key_data") else {},
-        "files": [{"path": f["path"], "content_path": "/content/%04d" % i} for i, f in enumerate(injected_files)],
-    }
-    if admin_password:
-        data["admin_pass"] = admin_password
-    return data
-
-
-def network_data(network_info):
-    """openstack/latest/network_data.json: one link and one DHCP network per VIF (FlatDHCP)."""
-    links, networks, services = [], [], []
-    for index, vif in enumerate(network_info):
-        link_id = "tap%s" % vif["id"][:11]
-        links.append({"id": link_id, "type": "bridge", "ethernet_mac_address": vif["address"], "mtu": 1500,
-                      "vif_id": vif["id"]})
-        networks.append({"id": "network%d" % index, "type": "ipv4_dhcp", "link": link_id,
-                         "network_id": vif["network"]["id"]})
-        for subnet in vif["network"].get("subnets", []):
-            for dns in subnet.get("dns", []):
-                service = {"type": "dns", "address": dns["address"]}
-                if service not in services:
-                    services.append(service)
-    return {"links": links, "networks": networks, "services": services}
+    return openstack_meta_data(record, LATEST, hostname_of(record), admin_password, injected_files)
 
 
 def write_tree(root, record, user_data=None, admin_password=None, injected_files=()):
-    latest = os.path.join(root, "openstack", "latest")
-    os.makedirs(latest)
-    _write(os.path.join(latest, "meta_data.json"), json.dumps(meta_data(record, admin_password, injected_files)))
-    _write(os.path.join(latest, "network_data.json"), json.dumps(network_data(record.get("network_info") or [])))
-    if user_data:
-        _write(os.path.join(latest, "user_data"), user_data)
-    if injected_files:
-        os.makedirs(os.path.join(root, "openstack", "content"))
-        for index, injected in enumerate(injected_files):
-            _write(os.path.join(root, "openstack", "content", "%04d" % index), injected["contents"])
+    """Every file of the drive under ``root`` (Nova's metadata_for_config_drive)."""
+    metadata = InstanceMetadata(record, hostname_of(record), user_data=user_data, admin_password=admin_password,
+                                injected_files=injected_files)
+    for path, text in metadata.config_drive_files():
+        target = os.path.join(root, *path.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _write(target, text)
 
 
 def _write(path, text):
@@ -182,18 +161,73 @@ def planned_drives(params):
     return list(drives.values())
 
 
+class WriteSecrets:
+    """The instance's missing secret files, root-only; its undo removes what it wrote."""
+
+    changed = True
+
+    def __init__(self, directory, secrets):
+        self.name = "write the secrets of %s" % directory
+        self.directory = directory
+        self.secrets = secrets  # {file name: text}
+        self.written = []
+        self.made_directory = False
+
+    def apply(self):
+        if not os.path.isdir(self.directory):
+            os.makedirs(self.directory)
+            self.made_directory = True
+        for file_name, text in sorted(self.secrets.items()):
+            path = os.path.join(self.directory, file_name)
+            write_atomic(path, text, mode=SECRET_MODE)
+            self.written.append(path)
+
+    def undo(self):
+        remove_quietly(*self.written)
+        if self.made_directory and not os.listdir(self.directory):
+            os.rmdir(self.directory)
+
+
+def secrets_to_write(params, drives):
+    """{uuid: {file name: text}} of the secrets the instances lack (present only); never the text in a diff."""
+    wanted = {}
+    if params["state"] != "present":
+        return wanted
+    for uuid, record, path in drives:
+        directory = os.path.dirname(path)
+        missing = {file_name: params[option] for option, file_name in SECRET_FILES
+                   if params.get(option) and not os.path.exists(os.path.join(directory, file_name))}
+        if missing:
+            wanted[uuid] = missing
+    return wanted
+
+
+def secrets_present(drives):
+    """{uuid: [secret file names present]} for the diff (names only)."""
+    return {uuid: sorted(f for _option, f in SECRET_FILES if os.path.exists(os.path.join(os.path.dirname(path), f)))
+            for uuid, _record, path in drives}
+
+
 def ensure_config_drives(module):
-    """Build the wanted drives that are missing and remove the unwanted ones, as one undoable run."""
+    """Build the wanted drives that are missing and remove the unwanted ones, write the missing secrets,
+    as one undoable run."""
     params = module.params
     drives = planned_drives(params)
     before = {uuid: path if os.path.exists(path) else None for uuid, _record, path in drives}
     after = {uuid: _wanted_path(params, record, path) for uuid, record, path in drives}
     to_build = [(record, after[uuid]) for uuid, record, _path in drives if after[uuid] and not before[uuid]]
     to_remove = [before[uuid] for uuid, _record, _path in drives if before[uuid] and not after[uuid]]
-    if not module.check_mode and (to_build or to_remove):
-        _build_and_remove(module, to_build, to_remove)
-    return {"changed": bool(to_build or to_remove), "config_drives": after,
-            "diff": {"before": before, "after": after}}
+    secrets = secrets_to_write(params, drives)
+    had = secrets_present(drives)
+    if not module.check_mode and (to_build or to_remove or secrets):
+        _build_and_remove(module, to_build, to_remove, [WriteSecrets(os.path.dirname(path), secrets[uuid])
+                                                        for uuid, _record, path in drives if uuid in secrets])
+    will_have = {uuid: sorted(set(had[uuid]) | set(secrets.get(uuid, {}))) for uuid in had}
+    diff = {"before": before, "after": after}
+    if secrets:
+        diff = {"before": dict(before, secrets=had), "after": dict(after, secrets=will_have)}
+    return {"changed": bool(to_build or to_remove or secrets), "config_drives": after, "secrets": will_have,
+            "diff": diff}
 
 
 def _wanted_path(params, record, path):
@@ -201,8 +235,8 @@ def _wanted_path(params, record, path):
     return path if params["state"] == "present" and record.get("config_drive") else None
 
 
-def _build_and_remove(module, to_build, to_remove):
-    """Builds first, then removals; any failure undoes every step of this call, newest first."""
+def _build_and_remove(module, to_build, to_remove, secret_steps=()):
+    """Secrets and builds first, then removals; any failure undoes every step of this call, newest first."""
     params = module.params
     build = None
     if to_build:
@@ -212,6 +246,7 @@ def _build_and_remove(module, to_build, to_remove):
             injected_files=params["injected_files"])
     removals = [RemoveDrive(path) for path in to_remove]
     with undo_on_failure() as rollback:
-        apply_steps(rollback, [BuildDrive(record, target, build) for record, target in to_build] + removals)
+        apply_steps(rollback, list(secret_steps) + [BuildDrive(record, target, build) for record, target in to_build]
+                    + removals)
     for removal in removals:
         removal.finish()

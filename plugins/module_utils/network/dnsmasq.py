@@ -3,34 +3,37 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One network's dnsmasq on a compute host: files, command line, process, and the step that keeps it.
 
-``nova/network/linux_net.py``: ``restart_dhcp`` wrote the hosts file and started dnsmasq (or sent
-SIGHUP to the running one), ``update_dhcp`` rewrote the hosts file, ``kill_dhcp`` stopped it. The
-flags are Nova's, in its order, with the netmask in ``--dhcp-range`` as Grizzly added it; the files
-are ``<networks_path>/nova-<bridge>.conf`` (the dhcp-hostsfile) and ``nova-<bridge>.pid``. There is
-no ``--dhcp-script``: lease events (nova-dhcpbridge) are not reproduced.
+``nova/network/linux_net.py``: ``restart_dhcp`` wrote the hosts files and started dnsmasq (or sent
+SIGHUP to the running one), ``update_dhcp`` and ``update_dns`` rewrote them, ``kill_dhcp`` stopped
+it. The flags are Nova's, in its order, with the netmask in ``--dhcp-range`` as Grizzly added it;
+the files are ``<networks_path>/nova-<bridge>.conf`` (the dhcp-hostsfile: this host's instances),
+``nova-<bridge>.hosts`` (the addn-hosts of a multi_host network: every instance of the network on
+every host, ``<ip>\t<hostname>.<domain>``, so guests resolve each other across hosts) and
+``nova-<bridge>.pid``. With DNS servers in the network dnsmasq forwards to them alone
+(``--no-resolv --server=``), and a multi_host network or one with DNS servers ignores the host's
+/etc/hosts (``--no-hosts``), as Nova's ``use_network_dns_servers`` did. There is no
+``--dhcp-script``: lease events (nova-dhcpbridge) are not reproduced.
 
 The pid file is trusted only when ``/proc/<pid>`` is a live ``dnsmasq`` whose command line names
 our hosts file (a pid file can outlive its process and the pid be reused). dnsmasq forks into the
-background and outlives the module. It drops root before it reads the hosts file, so the file is
-0644 and every directory above it must be searchable by others.
+background and outlives the module. It drops root before it reads the hosts files, so they are
+0644 and every directory above them must be searchable by others. SIGHUP re-reads both.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import time
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import (
     read_text, remove_quietly, write_atomic)
-from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import address_key
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import PidFileProcess
 
 DEFAULT_LEASE_SECONDS = 120
 MIN_LEASE_SECONDS = 120  # dnsmasq refuses shorter leases
-STOP_SECONDS = 10.0
 HOSTS_FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
 KEEP_RUNNING = object()  # ``arguments`` that keep whatever runs now: taken from the step's own probe
@@ -42,6 +45,7 @@ class DnsmasqFiles:
     def __init__(self, networks_path, bridge):
         self.directory = networks_path
         self.hosts = os.path.join(networks_path, "nova-%s.conf" % bridge)
+        self.dns_hosts = os.path.join(networks_path, "nova-%s.hosts" % bridge)
         self.pid = os.path.join(networks_path, "nova-%s.pid" % bridge)
 
 
@@ -59,7 +63,27 @@ def dnsmasq_arguments(network, dhcp_server, files, config_file="", lease_seconds
         "--dhcp-lease-max=%d" % network.network.size,
         "--dhcp-hostsfile=%s" % files.hosts,
         "--leasefile-ro",
-    ]
+    ] + dns_arguments(network, files)
+
+
+def dns_arguments(network, files):
+    """Nova's DNS flags: the addn-hosts of a multi_host network, the network's DNS servers alone."""
+    servers = [server for server in (network.dns1, network.dns2) if server]
+    arguments = ["--no-hosts"] if network.multi_host or servers else []
+    if network.multi_host:
+        arguments.append("--addn-hosts=%s" % files.dns_hosts)
+    if servers:
+        arguments.append("--no-resolv")
+    return arguments + ["--server=%s" % server for server in dict.fromkeys(servers)]
+
+
+def dns_hosts_text(network, names):
+    """The addn-hosts file (Nova's ``_host_dns``): ``<ip>\t<hostname>.<domain>`` per instance, lowest
+    address first; ``names`` is {address: hostname}. None for a network that is not multi_host."""
+    if not network.multi_host:
+        return None
+    ordered = sorted(names.items(), key=lambda item: address_key(item[0]))
+    return "".join("%s\t%s.%s\n" % (address, hostname, network.dhcp_domain) for address, hostname in ordered)
 
 
 def hosts_file_text(network, fixed_ips):
@@ -74,72 +98,23 @@ def hosts_file_text(network, fixed_ips):
 
 # --- the process -----------------------------------------------------------------------------
 
-class DnsmasqProcess:
-    """``send_signal`` and ``proc_root`` are replaceable so that unit tests need no processes."""
+class DnsmasqProcess(PidFileProcess):
+    """Our dnsmasq: a live ``dnsmasq`` whose command line names our hosts file."""
 
     def __init__(self, files, proc_root="/proc", send_signal=os.kill, sleep=time.sleep):
+        hosts_option = "--dhcp-hostsfile=" + files.hosts
+        super().__init__(files.pid, "dnsmasq",
+                         lambda argv: os.path.basename(argv[0]) == "dnsmasq" and hosts_option in argv,
+                         proc_root, send_signal, sleep)
         self.files = files
-        self.proc_root = proc_root
-        self.send_signal = send_signal
-        self.sleep = sleep
 
     def running(self):
         """(pid, arguments after the binary) of our live dnsmasq, or (None, None)."""
-        pid = _pid_from(read_text(self.files.pid))
-        if pid is None or not self._alive(pid):
-            return None, None
-        argv = _read_proc(os.path.join(self.proc_root, str(pid), "cmdline")).split("\0")[:-1]
-        if not argv or os.path.basename(argv[0]) != "dnsmasq" or "--dhcp-hostsfile=" + self.files.hosts not in argv:
-            return None, None
-        return pid, argv[1:]
+        pid, argv = super().running()
+        return (pid, argv[1:]) if pid else (None, None)
 
-    def start(self, run_command, binary, arguments):
-        run_checked(run_command, [binary] + list(arguments))  # returns once the daemon wrote its pid
-        pid, _arguments = self.running()
-        if pid is None:
-            raise NovaliteError("dnsmasq started but %s does not name a running dnsmasq" % self.files.pid)
-        return pid
-
-    def hangup(self, pid):
-        """Reload the hosts file; dnsmasq re-reads nothing else on SIGHUP (dhcp-range stays)."""
-        self.send_signal(pid, signal.SIGHUP)
-
-    def stop(self, pid):
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            self._signal_quietly(pid, sig)
-            deadline = time.monotonic() + STOP_SECONDS
-            while time.monotonic() < deadline:
-                if not self._alive(pid):
-                    return
-                self.sleep(0.05)
-        raise NovaliteError("dnsmasq pid %d did not stop" % pid)
-
-    def _signal_quietly(self, pid, sig):
-        try:
-            self.send_signal(pid, sig)
-        except ProcessLookupError:
-            pass
-
-    def _alive(self, pid):
-        """True while the process exists and is not a zombie (no init may be there to reap it)."""
-        stat = _read_proc(os.path.join(self.proc_root, str(pid), "stat"))
-        return bool(stat) and stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def _read_proc(path):
-    """A /proc file's text; "" once the process is gone (it can go between two reads)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return ""
-
-
-def _pid_from(text):
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
+    def start(self, run_command, binary, arguments):  # pylint: disable=arguments-renamed
+        return super().start(run_command, [binary] + list(arguments))
 
 
 # --- the step --------------------------------------------------------------------------------
@@ -147,10 +122,12 @@ def _pid_from(text):
 class DnsmasqStep:
     """``hosts_text`` None removes the files; ``arguments`` None stops dnsmasq, KEEP_RUNNING keeps its flags.
 
-    ``start`` False only HUPs a running dnsmasq (a release does not bring a dead one back).
+    ``dns_text`` is the addn-hosts file's text (None: no such file). ``start`` False only HUPs a
+    running dnsmasq (a release does not bring a dead one back).
     """
 
-    def __init__(self, run_command, process, binary, hosts_text, arguments, start=True, name="dnsmasq"):
+    def __init__(self, run_command, process, binary, hosts_text, arguments, start=True, name="dnsmasq",
+                 dns_text=None):
         self.name = name
         self.run_command = run_command
         self.process = process
@@ -159,18 +136,21 @@ class DnsmasqStep:
         self.pid, self.running_arguments = process.running()
         if arguments is KEEP_RUNNING:
             arguments = self.running_arguments
-        self.hosts_text, self.arguments = hosts_text, arguments
-        self.current_text = read_text(self.files.hosts)
+        self.arguments = arguments
+        self.texts = {self.files.hosts: hosts_text, self.files.dns_hosts: dns_text if hosts_text is not None else None}
+        self.current = {path: read_text(path) for path in self.texts}
         if hosts_text is not None:
             check_readable_path(self.files.directory)
-        self.write_hosts = hosts_text is not None and (
-            self.current_text != hosts_text or _mode(self.files.hosts) != HOSTS_FILE_MODE)
-        self.remove_files = hosts_text is None and any(map(os.path.exists, (self.files.hosts, self.files.pid)))
+        self.writes = [path for path, text in self.texts.items() if text is not None and (
+            self.current[path] != text or _mode(path) != HOSTS_FILE_MODE)]
+        self.removals = [path for path, text in self.texts.items() if text is None and self.current[path] is not None]
+        if hosts_text is None and os.path.exists(self.files.pid):
+            self.removals.append(self.files.pid)
         self.action = self._action(start)
-        self.changed = bool(self.write_hosts or self.remove_files or self.action)
-        self.before = self._describe(self.current_text, self.pid is not None, self.running_arguments)
+        self.changed = bool(self.writes or self.removals or self.action)
+        self.before = self._describe(self.current, self.pid is not None, self.running_arguments)
         running_after = arguments is not None and (self.pid is not None or start)
-        self.after = self._describe(hosts_text, running_after, arguments if running_after else None)
+        self.after = self._describe(self.texts, running_after, arguments if running_after else None)
 
     def _action(self, start):
         if self.arguments is None:
@@ -179,16 +159,20 @@ class DnsmasqStep:
             return "start" if start else None
         if self.running_arguments != self.arguments:
             return "replace"
-        return "hangup" if self.current_text != self.hosts_text else None
+        return "hangup" if any(self.current[path] != text for path, text in self.texts.items()) else None
 
-    @staticmethod
-    def _describe(hosts_text, running, arguments):
-        return {"hosts": (hosts_text or "").splitlines(), "running": running, "arguments": arguments}
+    def _describe(self, texts, running, arguments):
+        described = {"hosts": (texts[self.files.hosts] or "").splitlines()}
+        if texts[self.files.dns_hosts] is not None:
+            described["dns_hosts"] = texts[self.files.dns_hosts].splitlines()
+        described.update(running=running, arguments=arguments)
+        return described
 
     def apply(self):
-        if self.write_hosts:
+        if self.writes:
             ensure_searchable_directory(self.files.directory)
-            write_atomic(self.files.hosts, self.hosts_text, mode=HOSTS_FILE_MODE)
+        for path in self.writes:
+            write_atomic(path, self.texts[path], mode=HOSTS_FILE_MODE)
         if self.action in ("stop", "replace"):
             self.process.stop(self.pid)
         if self.action in ("start", "replace"):
@@ -197,14 +181,14 @@ class DnsmasqStep:
             self.process.hangup(self.pid)
         elif self.action == "stop":
             self.pid = None
-        if self.remove_files:
-            remove_quietly(self.files.hosts, self.files.pid)
+        remove_quietly(*self.removals)
 
     def undo(self):
-        if self.current_text is None:
-            remove_quietly(self.files.hosts)
-        else:
-            write_atomic(self.files.hosts, self.current_text, mode=HOSTS_FILE_MODE)
+        for path, text in self.current.items():
+            if text is None:
+                remove_quietly(path)
+            else:
+                write_atomic(path, text, mode=HOSTS_FILE_MODE)
         if self.action in ("start", "replace") and self.pid:
             self.process.stop(self.pid)
         if self.action in ("stop", "replace"):

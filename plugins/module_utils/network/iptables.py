@@ -19,10 +19,9 @@ difference with one ``iptables-restore -w --noflush`` per changed table, under t
 - Rules are written as ``iptables-save`` prints them (``-p udp -m udp --dport 67``), so what is
   and what should be compare as text.
 
-For example, SNAT of a fixed range would be
-``OwnedChain("nat", "nova-snat-br100", ["-s 10.1.0.0/16 ! -d 10.1.0.0/16 -j SNAT --to-source 192.168.96.80"],
-hooks=["POSTROUTING"])``, a floating IP's DNAT a chain hooked from PREROUTING and OUTPUT, and an
-instance's security groups a filter chain hooked from FORWARD with ``Hook("FORWARD", "-o br100 ...")``.
+nova-network's own chains (the bridges' FORWARD and INPUT accepts, SNAT, the metadata DNAT,
+floating IPs) are derived from a host's whole recorded state in network/nat.py; an instance's
+security groups would be a filter chain hooked from FORWARD with ``Hook("FORWARD", "-o br100 ...")``.
 """
 
 from __future__ import annotations
@@ -227,18 +226,3 @@ def _describe(tables):
             described[table] = present
     return described
 
-
-# --- nova-network's own chains ---------------------------------------------------------------
-
-def bridge_chains(bridge, present=True):
-    """The chains of one FlatDHCP bridge, or (``present`` False) their removal.
-
-    ``nova-fwd-<bridge>`` (from FORWARD) holds ensure_bridge's ``-i/-o <bridge> -j ACCEPT``;
-    ``nova-in-<bridge>`` (from INPUT) the DHCP and DNS accepts Nova added for dnsmasq.
-    """
-    dnsmasq = ["-i %s -p %s -m %s --dport %d -j ACCEPT" % (bridge, proto, proto, port)
-               for port in (67, 53) for proto in ("udp", "tcp")]
-    chains = [OwnedChain("filter", "nova-fwd-" + bridge, ["-i %s -j ACCEPT" % bridge, "-o %s -j ACCEPT" % bridge],
-                         hooks=["FORWARD"]),
-              OwnedChain("filter", "nova-in-" + bridge, dnsmasq, hooks=["INPUT"])]
-    return ChainSet(chains) if present else ChainSet(owns=[(chain.table, chain.name) for chain in chains])

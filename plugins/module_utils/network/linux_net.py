@@ -124,14 +124,14 @@ def _link(run_command, name):
     """The link's details, or None when ``ip`` fails: it exits non-zero for a missing device."""
     args = ["ip", "-j", "-d", "link", "show", "dev", name]
     rc, out, _err = run_command(args)
-    return _first(_parsed(out, args)) if rc == 0 else None
+    return _first(parsed_json(out, args)) if rc == 0 else None
 
 
 def _json(run_command, args):
-    return _parsed(run_checked(run_command, args), args)
+    return parsed_json(run_checked(run_command, args), args)
 
 
-def _parsed(out, args):
+def parsed_json(out, args):
     try:
         return json.loads(out) if out.strip() else []
     except ValueError as exc:
@@ -326,3 +326,69 @@ class ForwardingStep:
 
     def _set(self, value):
         run_checked(self.run_command, ["sysctl", "-w", "net.ipv4.ip_forward=%s" % value])
+
+
+# --- single addresses a host holds for its guests: the metadata IP on lo, floating IPs -------
+
+class HostAddress:
+    """``address/32`` on ``device`` (Nova's ensure_metadata_ip and bind_floating_ip)."""
+
+    def __init__(self, address, device, scope=None):
+        self.address = address
+        self.device = device
+        self.scope = scope
+
+    def args(self):
+        args = ["%s/32" % self.address] + (["scope", self.scope] if self.scope else [])
+        return args + ["dev", self.device]
+
+    def describe(self):
+        return " ".join(self.args())
+
+    def __eq__(self, other):
+        return isinstance(other, HostAddress) and (self.address, self.device) == (other.address, other.device)
+
+    def __hash__(self):
+        return hash((self.address, self.device))
+
+
+def held_addresses(run_command, devices):
+    """{(address, device)} of the /32 IPv4 addresses on ``devices`` (missing devices hold none)."""
+    held = set()
+    for device in sorted(set(devices)):
+        rc, out, _err = run_command(["ip", "-j", "-4", "addr", "show", "dev", device])
+        if rc != 0:
+            continue
+        for entry in parsed_json(out, ["ip", "addr", "show", "dev", device]):
+            held.update((a["local"], device) for a in entry.get("addr_info", ())
+                        if a.get("family") == "inet" and a.get("prefixlen") == 32)
+    return held
+
+
+class HostAddressStep:
+    """``wanted`` addresses present and ``unwanted`` ones gone, in one ``ip -batch``; ``announce``
+    is called with each address added (the gratuitous ARP of a floating IP)."""
+
+    def __init__(self, run_command, wanted, unwanted, name, announce=None):
+        self.name = name
+        self.run_command = run_command
+        self.announce = announce
+        held = held_addresses(run_command, [a.device for a in list(wanted) + list(unwanted)])
+        self.added = [a for a in wanted if (a.address, a.device) not in held]
+        self.removed = [a for a in unwanted if (a.address, a.device) in held and a not in wanted]
+        self.changed = bool(self.added or self.removed)
+        present = [a for a in list(wanted) + list(unwanted) if (a.address, a.device) in held]
+        self.before = sorted(a.describe() for a in set(present))
+        self.after = sorted(a.describe() for a in (set(present) - set(self.removed)) | set(self.added))
+
+    def apply(self):
+        apply_ip_commands(self.run_command, [["addr", "del"] + a.args() for a in self.removed]
+                          + [["addr", "add"] + a.args() for a in self.added])
+        if self.announce:
+            self.announce(self.added)
+
+    def undo(self):
+        held = held_addresses(self.run_command, [a.device for a in self.added + self.removed])
+        apply_ip_commands(self.run_command,
+                          [["addr", "del"] + a.args() for a in self.added if (a.address, a.device) in held]
+                          + [["addr", "add"] + a.args() for a in self.removed if (a.address, a.device) not in held])

@@ -36,6 +36,7 @@ def test_builds_the_wanted_missing_drives_and_removes_the_unwanted_present_ones(
     result = check_mode_run(tmp_path, [record(1, True), record(2, False), record(3, False)])
     wanted = str(tmp_path / "instance-00000001" / "disk.config")
     assert result == {"changed": True, "config_drives": {uuid(1): wanted, uuid(2): None, uuid(3): None},
+                      "secrets": {uuid(1): [], uuid(2): [], uuid(3): []},
                       "diff": {"before": {uuid(1): None, uuid(2): str(present), uuid(3): None},
                                "after": {uuid(1): wanted, uuid(2): None, uuid(3): None}}}
     assert present.exists()
@@ -54,7 +55,7 @@ def test_an_os_error_while_writing_fails_naming_the_step_and_leaves_nothing(monk
     written = []
 
     def write_until_the_disk_is_full(path, text):
-        if len(written) == 2:  # the first drive's two files went in; the second drive's first does not
+        if "instance-00000002" in path:  # the first drive's files went in; the second drive's first does not
             raise OSError(errno.ENOSPC, "No space left on device", path)
         written.append(path)
 

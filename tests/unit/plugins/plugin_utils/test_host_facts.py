@@ -13,7 +13,8 @@ FACTS = {"schema_version": 1, "networks": {"n1": {"label": "private", "dhcp_serv
 def test_documents_are_validated_with_missing_sections_added():
     hostvars = {"compute1": {"ansible_local": {"novalite": FACTS}}, "compute2": {"ansible_local": {}}}
     documents = documents_from_hostvars(hostvars, ["compute1", "compute2"])
-    assert documents == {"compute1": dict(FACTS, instances={}), "compute2": empty_document()}
+    assert documents == {"compute1": dict(FACTS, instances={}, floating_ips={}, floating_associations={}),
+                         "compute2": empty_document()}
 
 
 def test_hostvars_are_left_as_they_were():

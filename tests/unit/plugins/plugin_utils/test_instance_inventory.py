@@ -41,3 +41,17 @@ def test_hosts_without_novalite_facts_are_skipped():
 
 def test_group_names_are_safe():
     assert group_name("image", "my image.v1") == "image_my_image_v1"
+
+
+def test_ansible_host_is_the_floating_ip_when_there_is_one_unless_told_otherwise():
+    floating_vif = {"network": {"subnets": [{"ips": [{"address": "10.1.0.2", "floating_ips": [
+        {"address": "192.168.96.129", "type": "floating"}]}]}]}}
+    web = dict(record("a", "web", "instance-00000001"), network_info=[floating_vif])
+    [entry] = instance_hosts({"compute1": facts(web)}, ["active"])
+    assert entry["variables"]["ansible_host"] == "192.168.96.129"
+    assert (entry["variables"]["novalite_fixed_ip"], entry["variables"]["novalite_floating_ip"]) == (
+        "10.1.0.2", "192.168.96.129")
+    [fixed] = instance_hosts({"compute1": facts(web)}, ["active"], use_floating_ip=False)
+    assert fixed["variables"]["ansible_host"] == "10.1.0.2"
+    [plain] = instance_hosts({"compute1": facts(record("b", "db", "instance-00000002"))}, ["active"])
+    assert plain["variables"]["ansible_host"] == "10.1.0.2" and plain["variables"]["novalite_floating_ip"] is None

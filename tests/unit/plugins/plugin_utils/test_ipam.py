@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import empty_document
-from ansible_collections.novalite.compute.plugins.module_utils.network import service
+from ansible_collections.novalite.compute.plugins.module_utils.network import records as service
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import allocate_on_controller
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger

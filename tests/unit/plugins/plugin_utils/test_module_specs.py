@@ -17,7 +17,8 @@ def test_image_cache_entry():
 
 def test_ipam_request():
     assert specs_for([RECORD], "ipam_allocate") == [
-        {"instance_uuid": "u1", "instance_name": "instance-0000000a", "hostname": "test", "host": "c1"}]
+        {"instance_uuid": "u1", "instance_name": "instance-0000000a", "hostname": "test", "host": "c1",
+         "project_id": RECORD.get("project_id")}]
 
 
 def test_domain_entry_takes_network_info_from_the_run():

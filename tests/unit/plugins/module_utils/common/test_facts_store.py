@@ -112,7 +112,8 @@ def test_check_document_adds_missing_sections_without_touching_the_given_dict():
     networks = {"n1": {"label": "private"}}
     given = {"schema_version": SCHEMA_VERSION, "networks": networks}
     checked = check_document(given, origin="hostvars")
-    assert checked == {"schema_version": SCHEMA_VERSION, "networks": networks, "fixed_ips": {}, "instances": {}}
+    assert checked == {"schema_version": SCHEMA_VERSION, "networks": networks, "fixed_ips": {}, "instances": {},
+                       "floating_ips": {}, "floating_associations": {}}
     assert given == {"schema_version": SCHEMA_VERSION, "networks": {"n1": {"label": "private"}}}
     assert networks == {"n1": {"label": "private"}}
 

@@ -10,7 +10,8 @@ import pytest
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import (
     CommandFailed, InvalidInput, NovaliteError)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.config_drive import (
-    ensure_config_drives, make_config_drive, meta_data, network_data, write_tree)
+    ensure_config_drives, make_config_drive, meta_data, write_tree)
+from ansible_collections.novalite.compute.plugins.module_utils.network.metadata import network_data
 
 RECORD = {"uuid": "8383fb3d-7dcf-4203-b639-14c617b55259", "name": "instance-00000001", "display_name": "test",
           "hostname": "test",
@@ -22,11 +23,14 @@ RECORD = {"uuid": "8383fb3d-7dcf-4203-b639-14c617b55259", "name": "instance-0000
 
 def test_meta_data_shape():
     data = meta_data(RECORD, admin_password="123456", injected_files=[{"path": "/etc/motd", "contents": "hi"}])
-    assert data["uuid"] == RECORD["uuid"] and data["hostname"] == "test" and data["name"] == "test"
+    # Nova's _get_hostname: the hostname in the network's domain (novalocal unless the VIF says otherwise)
+    assert data["uuid"] == RECORD["uuid"] and data["hostname"] == "test.novalocal" and data["name"] == "test"
     assert data["public_keys"] == {"default": "ssh-ed25519 AAAA test"}
     assert data["admin_pass"] == "123456" and data["meta"] == {"role": "web"}
     assert data["files"] == [{"path": "/etc/motd", "content_path": "/content/0000"}]
-    assert "admin_pass" not in meta_data(RECORD)
+    assert len(data["random_seed"]) == 684 and data["launch_index"] == 0
+    bare = meta_data({"uuid": RECORD["uuid"], "hostname": "t", "display_name": "t"})
+    assert "admin_pass" not in bare and "public_keys" not in bare and "meta" not in bare and "files" not in bare
 
 
 def test_network_data_one_dhcp_network_per_vif():
@@ -41,8 +45,15 @@ def test_tree_layout(tmp_path):
     latest = tmp_path / "t" / "openstack" / "latest"
     assert json.loads((latest / "meta_data.json").read_text())["uuid"] == RECORD["uuid"]
     assert (latest / "user_data").read_text() == "#!/bin/sh\n"
-    assert (latest / "network_data.json").exists()
+    assert (latest / "network_data.json").exists() and json.loads((latest / "vendor_data.json").read_text()) == {}
     assert (tmp_path / "t" / "openstack" / "content" / "0000").read_text() == "A"
+    # Nova's metadata_for_config_drive: every OpenStack version, EC2 from 2009-04-04
+    assert sorted(p.name for p in (tmp_path / "t" / "openstack").iterdir()) == [
+        "2012-08-10", "2013-04-04", "2013-10-17", "content", "latest"]
+    assert sorted(p.name for p in (tmp_path / "t" / "ec2").iterdir()) == ["2009-04-04", "latest"]
+    ec2 = json.loads((tmp_path / "t" / "ec2" / "latest" / "meta-data.json").read_text())
+    assert ec2["public-keys"] == {"0": {"openssh-key": "ssh-ed25519 AAAA test"}} and ec2["hostname"] == "test.novalocal"
+    assert (tmp_path / "t" / "ec2" / "latest" / "user-data").read_text() == "#!/bin/sh\n"
 
 
 def real_run(args, **_kwargs):
@@ -96,7 +107,7 @@ def test_a_failed_build_removes_the_drives_and_directories_this_call_made(tmp_pa
     with pytest.raises(NovaliteError) as caught:
         ensure_config_drives(batch_module(tmp_path, [instance(1), instance(2)], run_command=fail_second))
     assert caught.value.details["failed_step"].startswith("build config drive %s" % (tmp_path / "instance-00000002"))
-    assert len(caught.value.details["rolled_back"]) == 2
+    assert len(caught.value.details["rolled_back"]) == 4  # two drives, two instances' secrets
     assert [p.name for p in tmp_path.iterdir()] == ["instance-00000001"] and list(kept.iterdir()) == []
 
 
@@ -114,8 +125,23 @@ def test_a_failed_removal_puts_back_the_drives_already_removed(monkeypatch, tmp_
     with pytest.raises(NovaliteError, match="^remove config drive .*instance-00000002/disk.config: Permission denied"):
         ensure_config_drives(batch_module(tmp_path, instances, state="absent"))
     monkeypatch.undo()
-    assert sorted(os.listdir(tmp_path / "instance-00000001")) == ["disk.config"]
-    assert sorted(os.listdir(tmp_path / "instance-00000002")) == ["disk.config"]
+    assert sorted(os.listdir(tmp_path / "instance-00000001")) == ["disk.config", "user_data"]
+    assert sorted(os.listdir(tmp_path / "instance-00000002")) == ["disk.config", "user_data"]
+
+
+def test_secrets_are_root_only_files_written_once_with_or_without_a_drive(tmp_path):
+    module = batch_module(tmp_path, [instance(1, config_drive=False)])
+    module.params.update(user_data="#!/bin/sh\necho hi\n", admin_password="s3cret")
+    result = ensure_config_drives(module)
+    directory = tmp_path / "instance-00000001"
+    assert result["changed"] and sorted(os.listdir(directory)) == ["admin_password", "user_data"]
+    assert (directory / "admin_password").read_text() == "s3cret"
+    assert all((directory / name).stat().st_mode & 0o777 == 0o600 for name in ("admin_password", "user_data"))
+    assert "s3cret" not in json.dumps(result) and result["secrets"] == {instance(1)["uuid"]: [
+        "admin_password", "user_data"]}
+    module.params.update(admin_password="other")
+    again = ensure_config_drives(module)
+    assert again["changed"] is False and (directory / "admin_password").read_text() == "s3cret"
 
 
 @pytest.mark.parametrize("fields, message", [

@@ -56,7 +56,8 @@ def rng():
 
 
 class FakeHost:
-    """Just enough of a Linux host (ip, iptables, sysctl, dnsmasq, /proc) for the service's commands."""
+    """Just enough of a Linux host (ip, iptables, sysctl, dnsmasq, the metadata server's python, arping,
+    conntrack, /proc) for the service's commands. ``lo`` is kept apart (its addresses in ``lo``)."""
 
     def __init__(self, proc_root):
         self.links = {"eth0": {"kind": "veth", "up": True, "master": None,
@@ -71,6 +72,9 @@ class FakeHost:
         self.signals = []
         self.restores = []  # every iptables-restore input
         self.fail_on = None  # a program name whose next run fails
+        self.lo = []  # addresses on lo
+        self.arps = []
+        self.flushed = []  # conntrack -D -r
 
     @property
     def iptables(self):
@@ -91,7 +95,20 @@ class FakeHost:
             for line in data.splitlines():
                 self._ip_change(line.split())
             return 0, "", ""
+        if "get" in args:  # ip -j -4 route get 8.8.8.8: the device with the default route, its address
+            for name, link in self.links.items():
+                if any(r["dst"] == "default" for r in link["routes"]):
+                    source = next(a["local"] for a in link["addresses"] if a["local"].startswith("192.168."))
+                    return 0, json.dumps([{"dst": args[-1], "dev": name, "prefsrc": source}]), ""
+            return 2, "", "RTNETLINK answers: Network is unreachable"
+        if "addr" in args and "dev" not in args:  # every device's addresses
+            entries = [{"ifname": "lo", "addr_info": [dict(a, family="inet") for a in self.lo]}]
+            entries += [{"ifname": n, "addr_info": [dict(a, family="inet") for a in link["addresses"]]}
+                        for n, link in self.links.items()]
+            return 0, json.dumps(entries), ""
         name = args[args.index("dev") + 1]
+        if name == "lo":
+            return 0, json.dumps([{"ifname": "lo", "addr_info": [dict(a, family="inet") for a in self.lo]}]), ""
         link = self.links.get(name)
         if link is None:
             return 1, "", 'Device "%s" does not exist.' % name
@@ -124,7 +141,7 @@ class FakeHost:
             address = {"local": local, "prefixlen": int(prefixlen)}
             if words[3] == "brd":
                 address["broadcast"] = words[4]
-            addresses = self.links[words[-1]]["addresses"]
+            addresses = self.lo if words[-1] == "lo" else self.links[words[-1]]["addresses"]
             addresses.append(address) if verb == "add" else addresses.remove(address)
         elif kind == "route":
             device = words[words.index("dev") + 1]
@@ -164,17 +181,41 @@ class FakeHost:
         return 0, "", ""
 
     def _dnsmasq(self, args, _data):
+        return self._daemon("/usr/sbin/dnsmasq", "dnsmasq", args)
+
+    def _python3(self, args, _data):
+        """The metadata server: a process whose cmdline is python3 and its arguments, and its pid file."""
+        return self._daemon("/usr/bin/python3", "python3", args)
+
+    def _daemon(self, binary, comm, args):
         pid, self.next_pid = self.next_pid, self.next_pid + 1
         directory = os.path.join(self.proc_root, str(pid))
         os.makedirs(directory)
         with open(os.path.join(directory, "cmdline"), "w") as handle:
-            handle.write("\0".join(["/usr/sbin/dnsmasq"] + list(args)) + "\0")
+            handle.write("\0".join([binary] + list(args)) + "\0")
         with open(os.path.join(directory, "stat"), "w") as handle:
-            handle.write("%d (dnsmasq) S 1" % pid)
+            handle.write("%d (%s) S 1" % (pid, comm))
         pid_file = next(a.split("=", 1)[1] for a in args if a.startswith("--pid-file="))
         with open(pid_file, "w") as handle:
             handle.write("%d\n" % pid)
         return 0, "", ""
+
+    def _arping(self, args, _data):
+        self.arps.append(args[-1])
+        return 0, "", ""
+
+    def _conntrack(self, args, _data):
+        self.flushed.append(args[-1])
+        return 1, "", "0 flow entries have been deleted."
+
+    def processes(self, comm):
+        """The pids of live fake processes named ``comm``."""
+        found = []
+        for pid in os.listdir(self.proc_root):
+            with open(os.path.join(self.proc_root, pid, "stat")) as handle:
+                if "(%s)" % comm in handle.read():
+                    found.append(int(pid))
+        return sorted(found)
 
     # -- the rest of HostTools -----------------------------------------------------------------
     def send_signal(self, pid, sig):

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq import (
-    DnsmasqFiles, DnsmasqProcess, dnsmasq_arguments, hosts_file_text)
+    DnsmasqFiles, DnsmasqProcess, dns_hosts_text, dnsmasq_arguments, hosts_file_text)
 
 FILES = DnsmasqFiles("/var/lib/novalite/networks", "br100")
 
@@ -15,7 +15,23 @@ def test_novas_flags_with_grizzlys_netmask(network):
         "--strict-order", "--bind-interfaces", "--conf-file=", "--domain=novalocal",
         "--pid-file=/var/lib/novalite/networks/nova-br100.pid", "--listen-address=10.1.0.3",
         "--except-interface=lo", "--dhcp-range=set:private,10.1.0.2,static,255.255.0.0,120s",
-        "--dhcp-lease-max=65536", "--dhcp-hostsfile=/var/lib/novalite/networks/nova-br100.conf", "--leasefile-ro"]
+        "--dhcp-lease-max=65536", "--dhcp-hostsfile=/var/lib/novalite/networks/nova-br100.conf", "--leasefile-ro",
+        "--no-hosts", "--addn-hosts=/var/lib/novalite/networks/nova-br100.hosts", "--no-resolv", "--server=8.8.4.4"]
+
+
+def test_dns_flags_follow_novas_use_network_dns_servers(make_network):
+    both = dnsmasq_arguments(make_network(dns2="203.0.113.53"), "10.1.0.3", FILES)
+    assert both[-3:] == ["--no-resolv", "--server=8.8.4.4", "--server=203.0.113.53"]
+    single_host = dnsmasq_arguments(make_network(multi_host=False, dns1=None), "10.1.0.1", FILES)
+    assert single_host[-1] == "--leasefile-ro"  # no addn-hosts, the host's resolver and /etc/hosts
+    assert dnsmasq_arguments(make_network(dns1=None), "10.1.0.3", FILES)[-2:] == [
+        "--no-hosts", "--addn-hosts=/var/lib/novalite/networks/nova-br100.hosts"]
+
+
+def test_dns_hosts_file_lists_every_instance_with_the_domain(make_network):
+    names = {"10.1.0.10": "vm10", "10.1.0.2": "vm1"}
+    assert dns_hosts_text(make_network(), names) == "10.1.0.2\tvm1.novalocal\n10.1.0.10\tvm10.novalocal\n"
+    assert dns_hosts_text(make_network(multi_host=False), names) is None
 
 
 def test_hosts_file_has_one_novas_line_per_fixed_ip_in_address_order(network):
@@ -63,7 +79,7 @@ def test_stop_escalates_to_sigkill_and_gives_up_loudly(proc, monkeypatch):
     process, add, signals = proc
     add(20, ["dnsmasq"])
     monkeypatch.setattr("ansible_collections.novalite.compute.plugins.module_utils.network."
-                        "dnsmasq.STOP_SECONDS", 0.01)
+                        "process.STOP_SECONDS", 0.01)
     with pytest.raises(NovaliteError, match="dnsmasq pid 20 did not stop"):
         process.stop(20)
     assert signals == [(20, signal.SIGTERM), (20, signal.SIGKILL)]

@@ -7,7 +7,7 @@ from netaddr import IPSet
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.network import service
+from ansible_collections.novalite.compute.plugins.module_utils.network import records as service
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
     AllocationRequest, NetworkUsage, address_numbers, allocate, free_count, generate_macs, lowest_free)
 

@@ -13,16 +13,22 @@ import pytest
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import (
     CommandFailed, InvalidInput, NovaliteError)
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
-from ansible_collections.novalite.compute.plugins.module_utils.network import dnsmasq, service
+from ansible_collections.novalite.compute.plugins.module_utils.network import dnsmasq, host_plan
+from ansible_collections.novalite.compute.plugins.module_utils.network import records as service
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq import DnsmasqProcess
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
     AllocationRequest, NetworkUsage, allocate)
+from ansible_collections.novalite.compute.plugins.module_utils.network.records import network_info
 from ansible_collections.novalite.compute.plugins.module_utils.network.service import (
-    HostNetworkRequest, HostTools, converge, ensure_state, network_info)
+    HostNetworkRequest, HostTools, converge, ensure_state)
 
 DEFAULTS = {"instances": None, "dhcp_server": None, "host": "compute1", "state": "present", "remove_bridge": False,
-            "dnsmasq_config_file": "", "dhcp_lease_time": 120}
+            "dnsmasq_config_file": "", "dhcp_lease_time": 120, "dns_names": None, "floating_ips": [],
+            "routing_source_ip": None, "public_interface": None, "dmz_cidr": [], "force_snat_range": [],
+            "metadata_port": 8775}
+# what a first run applies, in order; a failure at dnsmasq undoes them newest first
+APPLIED = ["bridge", "ip_forward", "metadata address", "iptables", "dnsmasq", "metadata"]
 
 
 @pytest.fixture
@@ -38,13 +44,15 @@ def open_dir():
 def paths(open_dir):
     return {"networks_path": os.path.join(open_dir, "networks"),
             "facts_path": os.path.join(open_dir, "facts.d", "novalite.fact"),
-            "locks_path": os.path.join(open_dir, "locks")}
+            "locks_path": os.path.join(open_dir, "locks"),
+            "instances_path": os.path.join(open_dir, "instances")}
 
 
 @pytest.fixture
 def converge_with(fake_host, paths, network_params):
     tools = HostTools(fake_host.run_command, lambda name: "/usr/sbin/" + name, fake_host.proc_root,
-                      fake_host.send_signal, fake_host.read_file)
+                      fake_host.send_signal, fake_host.read_file, find_optional=lambda name: "/usr/sbin/" + name,
+                      python="/usr/bin/python3")
 
     def run(check_mode=False, **params):
         args = dict(DEFAULTS, network=network_params, **paths)
@@ -61,7 +69,9 @@ def instances(uuid_of):
 def test_docker_sequence_check_real_check_real(converge_with, fake_host, paths, instances):
     checked = converge_with(check_mode=True, instances=instances)
     assert checked["changed"] and fake_host.links.keys() == {"eth0"} and not os.path.exists(paths["facts_path"])
-    assert set(checked["diff"]["after"]) == {"facts", "bridge", "ip_forward", "iptables", "dnsmasq"}
+    assert set(checked["diff"]["after"]) == {"facts", "bridge", "ip_forward", "metadata address", "iptables",
+                                             "dnsmasq", "metadata"}
+    assert fake_host.lo == [] and fake_host.processes("python3") == []
     real = converge_with(instances=instances)
     assert real["changed"] and real["dhcp_server"] == "10.1.0.3"
     assert real["fixed_ips"][0]["address"] == "10.1.0.2"
@@ -70,7 +80,13 @@ def test_docker_sequence_check_real_check_real(converge_with, fake_host, paths, 
     assert bridge["routes"] == [{"dst": "default", "gateway": "192.168.96.254", "flags": []}]
     assert fake_host.links["eth0"]["addresses"] == [] and fake_host.links["eth0"]["master"] == "br100"
     assert fake_host.iptables["FORWARD"] == ["-j nova-fwd-br100"]
+    assert fake_host.tables["nat"]["POSTROUTING"] == ["-j nova-network-POSTROUTING", "-j nova-network-snat"]
+    assert fake_host.tables["nat"]["nova-network-snat"] == [
+        "-j nova-network-float-snat", "-s 10.1.0.0/16 -o br100 -j SNAT --to-source 192.168.96.80"]
+    assert fake_host.lo == [{"local": "169.254.169.254", "prefixlen": 32}]
     assert fake_host.ip_forward == "1"
+    [server] = fake_host.processes("python3")
+    assert real["metadata_pid"] == server
     hosts_file = os.path.join(paths["networks_path"], "nova-br100.conf")
     line = "%s,vm1.novalocal,10.1.0.2\n" % real["fixed_ips"][0]["mac"]
     assert open(hosts_file).read() == line and os.stat(hosts_file).st_mode & 0o777 == 0o644
@@ -80,6 +96,7 @@ def test_docker_sequence_check_real_check_real(converge_with, fake_host, paths, 
         assert again["changed"] is False and again["diff"] == {"before": {}, "after": {}}
         assert again["fixed_ips"] == real["fixed_ips"] and again["dnsmasq_pid"] == real["dnsmasq_pid"]
     assert not [c for c in fake_host.commands[commands:] if c[:2] in (["ip", "-batch"], ["iptables-restore", "-w"])]
+    assert again["metadata_pid"] == real["metadata_pid"]
 
 
 def test_new_instance_is_applied_with_sighup_not_a_restart(converge_with, fake_host, instances, uuid_of):
@@ -105,9 +122,9 @@ def test_a_failing_dnsmasq_start_rolls_everything_back(converge_with, fake_host,
     fake_host.fail_on = "dnsmasq"
     with pytest.raises(CommandFailed) as error:
         converge_with(instances=instances)
-    assert error.value.details["rolled_back"] == ["dnsmasq", "iptables", "ip_forward", "bridge"]
+    assert error.value.details["rolled_back"] == ["dnsmasq", "iptables", "metadata address", "ip_forward", "bridge"]
     assert error.value.details["rollback_failures"] == []
-    assert set(fake_host.links) == {"eth0"}
+    assert set(fake_host.links) == {"eth0"} and fake_host.lo == []
     assert fake_host.links["eth0"]["addresses"] == [{"local": "192.168.96.80", "prefixlen": 24}]
     assert fake_host.links["eth0"]["routes"] and fake_host.links["eth0"]["master"] is None
     assert fake_host.iptables == {"INPUT": [], "FORWARD": [], "OUTPUT": []} and fake_host.ip_forward == "0"
@@ -171,6 +188,8 @@ def test_teardown_refuses_while_instances_hold_addresses_then_removes_everything
     assert [a["local"] for a in fake_host.links["eth0"]["addresses"]] == ["192.168.96.80"]
     assert fake_host.links["eth0"]["routes"][0]["gateway"] == "192.168.96.254"
     assert fake_host.iptables == {"INPUT": [], "FORWARD": [], "OUTPUT": []}
+    assert fake_host.tables["nat"] == {"PREROUTING": [], "INPUT": [], "OUTPUT": [], "POSTROUTING": []}
+    assert fake_host.lo == [] and fake_host.processes("python3") == []
     assert os.listdir(paths["networks_path"]) == []
     assert FactsStore(paths["facts_path"]).load()["networks"] == {}
     assert converge_with(state="absent", remove_bridge=True)["changed"] is False
@@ -185,8 +204,10 @@ def test_a_networks_path_dnsmasq_cannot_reach_is_refused(converge_with, fake_hos
 
 def test_network_is_required_to_set_up_or_take_down(converge_with, instances):
     for params in ({"instances": instances}, {"state": "absent"}):
-        with pytest.raises(InvalidInput, match="network is required with state=present and to take a network down"):
+        with pytest.raises(InvalidInput, match="network is required with state=present or dns and to take a network"):
             converge_with(network=None, **params)
+    with pytest.raises(InvalidInput, match="network is required with state=present or dns"):
+        converge_with(network=None, state="dns", dns_names={})
 
 
 class FakeModule:
@@ -202,6 +223,15 @@ class FakeModule:
 
 
 @pytest.mark.parametrize("changes, message", [
+    ({"public_interface": "eth 0"}, "public_interface 'eth 0': expected a network device name"),
+    ({"routing_source_ip": "192.168.96"}, "routing_source_ip '192.168.96': expected an IPv4 address"),
+    ({"dmz_cidr": ["10.9.0.1/24"]}, r"dmz_cidr\[0\] '10.9.0.1/24' has host bits set"),
+    ({"force_snat_range": ["bad"]}, r"force_snat_range\[0\] 'bad': expected an IPv4 network"),
+    ({"metadata_port": 70000}, "metadata_port 70000: expected a whole number from 1 to 65535"),
+    ({"dns_names": {"10.1.0.9": "vm_9"}}, r"dns_names\[10.1.0.9\] 'vm_9': expected a DNS label"),
+    ({"floating_ips": [{"address": "192.168.96.300", "pool": "nova", "project_id": "p",
+                        "instance_uuid": "90844617-d71f-474f-9cdf-000000000001"}]},
+     r"allocate\[0\].address '192.168.96.300'"),
     ({"instances": [{"instance_uuid": "90844617-d71f-474f-9cdf-000000000001", "hostname": "vm1",
                      "mac": "01:00:5e:00:00:01"}]}, r"instances\[0\]\.mac .*expected a unicast MAC address"),
     ({"network": {"cidr": "10.1.0.0/33"}}, "network.cidr '10.1.0.0/33'"),
@@ -231,7 +261,7 @@ def test_an_os_error_writing_the_hosts_file_undoes_bridge_and_chains(
         converge_with(instances=instances)
     assert error.value.msg == "dnsmasq: No space left on device: %s" % hosts_file
     assert error.value.details["failed_step"] == "dnsmasq"
-    assert error.value.details["rolled_back"] == ["dnsmasq", "iptables", "ip_forward", "bridge"]
+    assert error.value.details["rolled_back"] == ["dnsmasq", "iptables", "metadata address", "ip_forward", "bridge"]
     assert error.value.details["rollback_failures"] == []
     assert "OSError" in error.value.details["exception"]  # the traceback, for -vvv
     assert set(fake_host.links) == {"eth0"} and fake_host.links["eth0"]["master"] is None
@@ -245,11 +275,12 @@ def test_a_facts_file_that_cannot_be_written_undoes_every_step(converge_with, fa
                                                                monkeypatch):
     def read_only(path, content, mode=0o644):
         raise OSError(30, "Read-only file system", path)
-    monkeypatch.setattr(service, "write_atomic", read_only)
+    monkeypatch.setattr(host_plan, "write_atomic", read_only)
     with pytest.raises(NovaliteError) as error:
         converge_with(instances=instances)
     assert error.value.details["failed_step"] == "facts"
-    assert error.value.details["rolled_back"] == ["dnsmasq", "iptables", "ip_forward", "bridge"]
+    assert error.value.details["rolled_back"] == list(reversed(APPLIED))
+    assert fake_host.processes("python3") == [] and fake_host.processes("dnsmasq") == []
     assert set(fake_host.links) == {"eth0"} and fake_host.iptables["FORWARD"] == []
     assert not os.path.exists(os.path.join(paths["networks_path"], "nova-br100.conf"))
     assert (fake_host.signals[-1][1]) == signal.SIGTERM  # the dnsmasq it started is stopped again
@@ -369,7 +400,8 @@ def test_novas_vif_shape(network):
         "meta": {},
         "network": {
             "id": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "bridge": "br100",
-            "meta": {"tenant_id": None, "multi_host": True, "should_create_bridge": True, "bridge_interface": "eth0"},
+            "meta": {"tenant_id": None, "multi_host": True, "should_create_bridge": True, "bridge_interface": "eth0",
+                     "dhcp_domain": "novalocal"},
             "subnets": [
                 {"cidr": "10.1.0.0/16", "version": 4, "routes": [], "meta": {"dhcp_server": "10.1.0.3"},
                  "ips": [{"address": "10.1.0.2", "type": "fixed", "version": 4, "meta": {}, "floating_ips": []}],
@@ -378,3 +410,75 @@ def test_novas_vif_shape(network):
                 {"cidr": None, "version": None, "ips": [], "dns": [], "routes": [],
                  "meta": {"dhcp_server": "10.1.0.3"},
                  "gateway": {"address": None, "type": "gateway", "version": None, "meta": {}}}]}}]}
+
+
+# --- egress, names, floating IPs and the metadata server in the same call ------------------------
+
+def test_egress_is_recorded_and_a_release_keeps_the_rules_it_does_not_name(converge_with, fake_host, paths,
+                                                                           instances, uuid_of, network_params):
+    converge_with(instances=instances, dmz_cidr=["10.128.0.0/24"], force_snat_range=["203.0.113.0/24"])
+    record = FactsStore(paths["facts_path"]).load()["networks"][network_params["uuid"]]
+    assert (record["routing_source_ip"], record["public_interface"], record["dmz_cidr"]) == (
+        "192.168.96.80", "br100", ["10.128.0.0/24"])
+    rules = dict(fake_host.tables["nat"])
+    released = converge_with(network=None, state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert released["changed"] and fake_host.tables["nat"] == rules  # nothing in the release call says them
+    moved = converge_with(instances=[], routing_source_ip="192.168.96.99", force_snat_range=["203.0.113.0/24"])
+    assert moved["changed"] and moved["diff"]["after"]["iptables"]["nat"]["nova-network-snat"]["rules"][-1] == (
+        "-s 10.1.0.0/16 -d 203.0.113.0/24 -o br100 -j SNAT --to-source 192.168.96.99")
+
+
+def test_a_public_interface_that_does_not_exist_is_refused_before_any_change(converge_with, fake_host, paths,
+                                                                              instances):
+    with pytest.raises(InvalidInput, match="public_interface eth9 does not exist on this host"):
+        converge_with(instances=instances, public_interface="eth9")
+    assert set(fake_host.links) == {"eth0"} and not os.path.exists(paths["facts_path"])
+    assert not [c for c in fake_host.commands if c[:2] in (["ip", "-batch"], ["iptables-restore", "-w"])]
+
+
+def test_every_name_of_the_network_and_the_update_dns_state(converge_with, fake_host, paths, instances, uuid_of):
+    names = {"10.1.0.4": "other1", "10.1.0.2": "ignored-own-name"}
+    first = converge_with(instances=instances, dns_names=names)
+    hosts = os.path.join(paths["networks_path"], "nova-br100.hosts")
+    assert open(hosts).read() == "10.1.0.2\tvm1.novalocal\n10.1.0.4\tother1.novalocal\n"
+    assert os.stat(hosts).st_mode & 0o777 == 0o644
+    told = converge_with(state="dns", dns_names={"10.1.0.6": "other2"})
+    assert told["changed"] and set(told["diff"]["after"]) == {"facts", "dnsmasq"}
+    assert open(hosts).read() == "10.1.0.2\tvm1.novalocal\n10.1.0.6\tother2.novalocal\n"
+    assert fake_host.signals[-1] == (first["dnsmasq_pid"], signal.SIGHUP)
+    assert converge_with(state="dns", dns_names={"10.1.0.6": "other2"})["changed"] is False
+    kept = converge_with(instances=instances)  # no dns_names: the recorded ones stay
+    assert kept["changed"] is False
+    with pytest.raises(InvalidInput, match="state=dns needs dns_names"):
+        converge_with(state="dns")
+    other = {"uuid": "5f1c8f52-0d55-4a39-9b7e-0d6f3c1a2b3c", "label": "x", "cidr": "10.9.0.0/24", "bridge": "br9"}
+    assert converge_with(state="dns", network=other, dns_names={})["changed"] is False  # not served here
+
+
+def test_auto_assigned_floating_ips_are_bound_on_create_and_released_with_the_instance(converge_with, fake_host,
+                                                                                      instances, paths, uuid_of):
+    row = {"address": "192.168.96.129", "pool": "nova", "project_id": "p1", "instance_uuid": uuid_of(1),
+           "interface": None, "auto_assigned": True}
+    created = converge_with(instances=instances, floating_ips=[row])
+    assert created["floating_ips"][0]["fixed_ip"] == "10.1.0.2"
+    ips = created["network_info"][uuid_of(1)][0]["network"]["subnets"][0]["ips"]
+    assert ips[0]["floating_ips"] == [{"address": "192.168.96.129", "type": "floating", "version": 4, "meta": {}}]
+    assert {"local": "192.168.96.129", "prefixlen": 32} in fake_host.links["br100"]["addresses"]
+    assert fake_host.arps == ["192.168.96.129"]
+    assert "-d 192.168.96.129/32 -j DNAT --to-destination 10.1.0.2" in fake_host.tables["nat"]["nova-network-OUTPUT"]
+    assert converge_with(instances=instances, floating_ips=[row])["changed"] is False
+    released = converge_with(network=None, state="absent", instances=[{"instance_uuid": uuid_of(1)}])
+    assert released["released_floating_ips"] == ["192.168.96.129"] and fake_host.flushed == ["10.1.0.2"]
+    facts = FactsStore(paths["facts_path"]).load()
+    assert facts["floating_ips"] == {} and facts["floating_associations"] == {}
+    assert {"local": "192.168.96.129", "prefixlen": 32} not in fake_host.links["br100"]["addresses"]
+    with pytest.raises(InvalidInput, match="floating_ips.0.: instance .* is not one of instances"):
+        converge_with(instances=instances, floating_ips=[dict(row, instance_uuid=uuid_of(5))])
+
+
+def test_a_dead_metadata_server_is_started_again(converge_with, fake_host, instances):
+    first = converge_with(instances=instances)
+    fake_host.kill_dnsmasq(first["metadata_pid"])  # any fake process
+    again = converge_with(instances=instances)
+    assert again["changed"] and again["metadata_pid"] != first["metadata_pid"]
+    assert again["diff"]["before"]["metadata"]["running"] is False and again["dnsmasq_pid"] == first["dnsmasq_pid"]
