@@ -18,6 +18,7 @@ ARGUMENT_SPEC = {
     "action": {"type": "str", "choices": list(ACTION_NAMES)},
     "reboot_type": {"type": "str", "choices": ["soft", "hard"], "default": "soft"},
     "image": {"type": "str"},
+    "image_name": {"type": "str"},
     "catalog": {"type": "path"},
     "images": {"type": "list", "elements": "dict"},
     "image_dirs": {"type": "list", "elements": "path", "default": []},

@@ -48,6 +48,11 @@ options:
   image:
     description: With O(action=rebuild), the image (id or name) to rebuild from; by default the instances' own.
     type: str
+  image_name:
+    description:
+      - With O(action=snapshot), the name of the new image for one instance; each instance of a batch gets
+        C(<image_name>-<display name>). Without it an image is named C(<display name>-snapshot).
+    type: str
   catalog:
     description: With O(action=rebuild), the image catalog on the controller (as for M(novalite.compute.instance_request)).
     type: path
@@ -129,6 +134,11 @@ unchanged:
   elements: str
   returned: success
   sample: []
+snapshot_names:
+  description: With O(action=snapshot), the name of each instance's new image, by uuid; otherwise empty.
+  type: dict
+  returned: success
+  sample: {8383fb3d-7dcf-4203-b639-14c617b55259: web-1-snapshot}
 image:
   description: With O(action=rebuild), the image record the disks are recreated from; otherwise null.
   type: dict

@@ -86,6 +86,19 @@ def rebuilt_record(record, image):
                 ramdisk_id=image.ramdisk_id)
 
 
+def snapshot_names(records, image_name=None):
+    """{uuid: image name}: ``image_name`` for one instance, ``image_name-<display name>`` for each of a
+    batch, ``<display name>-snapshot`` when no name is given."""
+    image_name = validate.one_line(image_name, "image_name") if image_name else None
+    names = {}
+    for record in records:
+        if image_name:
+            names[record["uuid"]] = image_name if len(records) == 1 else "%s-%s" % (image_name, record["display_name"])
+        else:
+            names[record["uuid"]] = "%s-snapshot" % record["display_name"]
+    return names
+
+
 def lookup(args, hostvars):
     """The instance_lookup result: the instances, the hosts they are on, and what the action would do."""
     documents = documents_from_hostvars(hostvars, args["hosts"])
@@ -107,4 +120,6 @@ def lookup(args, hostvars):
         "to_do": to_do,
         "unchanged": [record["uuid"] for _host, record in found if record["uuid"] not in to_do],
         "image": image.as_dict() if image is not None else None,
+        "snapshot_names": (snapshot_names([record for _host, record in found], args.get("image_name"))
+                           if action is not None and action.name == "snapshot" else {}),
     }
