@@ -18,7 +18,7 @@ description:
   - With O(action), checks that the action is allowed for every one of them, as Nova's compute api did
     (C(check_instance_state)) before any host acts; a batch with one instance that may not do it is refused whole,
     naming that instance and its vm_state or task_state. The same checks run again on each host.
-  - With O(action=rebuild), also checks the image the disks are recreated from (O(image), or the instances' own)
+  - With O(action=rebuild), also checks the image each disk is recreated from (O(image), or each instance's own)
     as a create checks it (status active, C(min_ram) and C(min_disk), its size against the flavor's root disk, its
     location and those of its kernel and ramdisk), and returns the records with the new image fields.
 options:
@@ -139,18 +139,9 @@ snapshot_names:
   type: dict
   returned: success
   sample: {8383fb3d-7dcf-4203-b639-14c617b55259: web-1-snapshot}
-image:
-  description: With O(action=rebuild), the image record the disks are recreated from; otherwise null.
+images:
+  description: With O(action=rebuild), by instance uuid, the image record its disk is recreated from; otherwise empty.
   type: dict
   returned: success
-  sample: {id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9, name: novalite-test-image, disk_format: qcow2}
-  contains:
-    id:
-      description: The image id.
-      type: str
-      sample: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9
-    name:
-      description: The image name.
-      type: str
-      sample: novalite-test-image
+  sample: {8383fb3d-7dcf-4203-b639-14c617b55259: {id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9, name: novalite-test-image}}
 """

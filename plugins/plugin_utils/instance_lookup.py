@@ -60,24 +60,23 @@ def find_instances(documents, name, project_id):
     return sorted(found, key=lambda entry: (entry[1].get("display_name") or "", entry[1]["uuid"]))
 
 
-def rebuild_image(args, records):
-    """The image a rebuild recreates the disks from (the instances' own when none is named), checked
-    for every instance as a create checks it: active, min_ram and min_disk, the size against the
-    flavor's root disk, and where it and its kernel and ramdisk would be read from."""
+def rebuild_images(args, records):
+    """{uuid: image} a rebuild recreates each instance's disk from: the image named, or each instance's own,
+    checked for every instance as a create checks it (active, a root disk format, min_ram and min_disk, the
+    size against the flavor's root disk, and where it and its kernel and ramdisk would be read from)."""
     catalog = load_catalog_file(args["catalog"]) if args.get("catalog") else Catalog(args.get("images") or [])
-    refs = {record.get("image_ref") for record in records}
-    if not args.get("image") and len(refs) > 1:
-        raise InvalidInput("the instances were built from different images (%s): name the image to rebuild them "
-                           "from" % ", ".join(sorted(map(str, refs))))
-    image = catalog.find(args.get("image") or refs.pop())
-    if image.disk_format not in ROOT_DISK_FORMATS:
-        raise InvalidInput("image %s has disk_format %s; a root disk is one of %s"
-                           % (image.label(), image.disk_format, ", ".join(ROOT_DISK_FORMATS)))
+    image_dirs = image_dirs_for(args.get("catalog"), args.get("image_dirs"))
+    schemes = checked_schemes(args.get("image_schemes"))
+    chosen = {}
     for record in records:
+        image = catalog.find(args.get("image") or record.get("image_ref"))
+        if image.disk_format not in ROOT_DISK_FORMATS:
+            raise InvalidInput("image %s has disk_format %s; a root disk is one of %s"
+                               % (image.label(), image.disk_format, ", ".join(ROOT_DISK_FORMATS)))
         check_image_fits_flavor(image, record["flavor"])
-    check_image_locations(catalog, image, image_dirs_for(args.get("catalog"), args.get("image_dirs")),
-                          checked_schemes(args.get("image_schemes")))
-    return image
+        check_image_locations(catalog, image, image_dirs, schemes)
+        chosen[record["uuid"]] = image
+    return chosen
 
 
 def rebuilt_record(record, image):
@@ -105,10 +104,10 @@ def lookup(args, hostvars):
     found = find_instances(documents, args["name"], args["project_id"])
     action = find_action(args["action"], args.get("reboot_type") or "soft") if args.get("action") else None
     to_do = [record["uuid"] for _host, record in found if action is None or check_action(record, action)]
-    image = None
+    images = {}
     if action is not None and action.name == "rebuild":
-        image = rebuild_image(args, [record for _host, record in found])
-        found = [(host, rebuilt_record(record, image)) for host, record in found]
+        images = rebuild_images(args, [record for _host, record in found])
+        found = [(host, rebuilt_record(record, images[record["uuid"]])) for host, record in found]
     by_host = {}
     for host, record in found:
         by_host.setdefault(host, []).append(record)
@@ -119,7 +118,7 @@ def lookup(args, hostvars):
         "hosts_used": sorted(by_host),
         "to_do": to_do,
         "unchanged": [record["uuid"] for _host, record in found if record["uuid"] not in to_do],
-        "image": image.as_dict() if image is not None else None,
+        "images": {uuid: image.as_dict() for uuid, image in images.items()},
         "snapshot_names": (snapshot_names([record for _host, record in found], args.get("image_name"))
                            if action is not None and action.name == "snapshot" else {}),
     }
