@@ -12,9 +12,9 @@ version_added: 0.2.0
 description:
   - Runs on the controller (an action plugin); run it once per play, on localhost, after the compute hosts'
     facts were gathered (role C(novalite.compute.host_records), C(tasks_from=facts)).
-  - Finds the project's instances that O(name) means in every compute host's records (C(ansible_local.novalite)):
-    the instance whose display name is O(name), those of a batch (C(name-1) ... C(name-N)), or the one whose uuid
-    is O(name). Fails, naming the name, the project and the hosts, when there is none.
+  - Finds the project's instances that O(name) means in every compute host's records (C(ansible_local.novalite)),
+    that is the instance whose display name is O(name), those of a batch (C(name-1) ... C(name-N)), or the one whose
+    uuid is O(name). Fails, naming the name, the project and the hosts, when there is none.
   - With O(action), checks that the action is allowed for every one of them, as Nova's compute api did
     (C(check_instance_state)) before any host acts; a batch with one instance that may not do it is refused whole,
     naming that instance and its vm_state or task_state. The same checks run again on each host.
