@@ -82,20 +82,9 @@ options:
     description: Seconds to wait for the guests with O(wait_for).
     type: int
     default: 300
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
-  instances_path:
-    description: Where the instance directories are (for C(libvirt.xml)).
-    type: path
-    default: /var/lib/novalite/instances
-  facts_path:
-    description: The host's facts document holding the instance records.
-    type: path
-    default: /etc/ansible/facts.d/novalite.fact
 extends_documentation_fragment:
   - novalite.compute.attributes
+  - novalite.compute.instance_host
 """
 
 EXAMPLES = r"""
@@ -219,8 +208,7 @@ records:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
-    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_actions import HOST_OPTIONS
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.power_service import WAIT_CHOICES, ensure_power
 
@@ -233,10 +221,8 @@ ARGUMENT_SPEC = {
     "reboot_timeout": {"type": "int", "default": 120},
     "wait_for": {"type": "str", "choices": list(WAIT_CHOICES), "default": "running"},
     "wait_timeout": {"type": "int", "default": 300},
-    "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
-    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
-    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
 }
+ARGUMENT_SPEC.update(HOST_OPTIONS)
 
 
 def main():

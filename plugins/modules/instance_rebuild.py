@@ -17,7 +17,7 @@ description:
     fixed IP, filters and domain definition, and gets a new disk and config drive.
   - O(state=prepared) checks every instance (vm_state active, stopped or error, no task in progress), records
     task_state C(rebuilding), reads the user data of the old config drive (a rebuild keeps it, as Nova kept the
-    instance's user data; with isoinfo) unless O(keep_user_data) is off, destroys the domain and sets its disk,
+    instance's user data; read from its Joliet tree) unless O(keep_user_data) is off, destroys the domain and sets its disk,
     kernel, ramdisk and config drive aside in C(<instance dir>/rebuild-aside/) with the old definition and states.
     A failure puts everything back. A batch cut off after this step can be prepared again.
   - O(state=finished) removes what was set aside and records the image of O(instances) (C(image_ref), C(image_name),
@@ -28,7 +28,7 @@ description:
 author:
   - novalite.compute contributors (@novalite)
 requirements:
-  - libvirt-python (Debian python3-libvirt) on the compute host; isoinfo (genisoimage) to keep the user data
+  - libvirt-python (Debian python3-libvirt) on the compute host
 options:
   instances:
     description:
@@ -47,20 +47,9 @@ options:
     description: With O(state=prepared), read the user data of the old config drives and return it (RV(user_data)).
     type: bool
     default: true
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
-  instances_path:
-    description: Where the instance directories are.
-    type: path
-    default: /var/lib/novalite/instances
-  facts_path:
-    description: The host's facts document holding the instance records.
-    type: path
-    default: /etc/ansible/facts.d/novalite.fact
 extends_documentation_fragment:
   - novalite.compute.attributes
+  - novalite.compute.instance_host
 """
 
 EXAMPLES = r"""
@@ -122,8 +111,7 @@ user_data:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
-    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_actions import HOST_OPTIONS
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.rebuild import ensure_rebuild
 
@@ -131,10 +119,8 @@ ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
     "state": {"type": "str", "required": True, "choices": ["prepared", "finished", "reverted"]},
     "keep_user_data": {"type": "bool", "default": True},
-    "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
-    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
-    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
 }
+ARGUMENT_SPEC.update(HOST_OPTIONS)
 
 
 def main():

@@ -72,20 +72,9 @@ options:
         is no reason to set it by hand.
     type: bool
     default: false
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
-  instances_path:
-    description: Where the instance directories are.
-    type: path
-    default: /var/lib/novalite/instances
-  facts_path:
-    description: The host's facts document holding the instance records.
-    type: path
-    default: /etc/ansible/facts.d/novalite.fact
 extends_documentation_fragment:
   - novalite.compute.attributes
+  - novalite.compute.instance_host
 """
 
 EXAMPLES = r"""
@@ -155,8 +144,7 @@ snapshots:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
-    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_actions import HOST_OPTIONS
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.image.snapshot import ensure_snapshot
 
@@ -165,10 +153,8 @@ ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
     "image_ids": {"type": "dict", "default": {}},
     "cleanup": {"type": "bool", "default": False},
-    "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
-    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
-    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
 }
+ARGUMENT_SPEC.update(HOST_OPTIONS)
 
 
 def main():

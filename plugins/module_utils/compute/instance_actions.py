@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import (
     ACTIVE, ERROR, PAUSED, STOPPED, SUSPENDED)
 
@@ -188,3 +190,12 @@ def update_records(store, changes, write=True):
 def state_fields(record):
     """The fields a lifecycle action changes, to put back when it is undone."""
     return {field: record.get(field) for field in ("vm_state", "power_state", "task_state", "fault")}
+
+
+# The options every lifecycle module has for finding an instance on its host (documented by the
+# doc fragment novalite.compute.instance_host).
+HOST_OPTIONS = {
+    "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
+    "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
+    "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
+}

@@ -6,7 +6,7 @@
 domain, keep the network, spawn from the image again).
 
 - ``prepared``: record task_state ``rebuilding``; read the user data of the old config drive (a
-  rebuild keeps it, as Nova kept ``instance.user_data``); destroy the domain, keeping its
+  rebuild keeps it, as Nova kept ``instance.user_data``; from the drive's Joliet tree, in Python); destroy the domain, keeping its
   definition, its network allocation and its filters; set the old disk, kernel, ramdisk and config
   drive aside in ``<instance dir>/rebuild-aside/`` with the old definition and states. The image
   and spawn steps then make those files again (from the image named in the records) and start the
@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import shutil
+import struct
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
@@ -44,7 +45,7 @@ STATE_FILE = "state.json"
 DEFINITION_FILE = "definition.xml"
 REBUILT_FILES = ("disk", "kernel", "ramdisk", "config_drive")  # the files the image and spawn steps make again
 IMAGE_FIELDS = ("image_ref", "image_name", "kernel_id", "ramdisk_id")
-USER_DATA_PATH = "/openstack/latest/user_data"
+USER_DATA_PATH = "openstack/latest/user_data"
 
 
 def ensure_rebuild(module):
@@ -106,7 +107,7 @@ def prepare(conn, store, plans, module, keep_user_data):
     to_do = [plan for plan in plans if not (plan.prepared and plan.record.get("task_state") == REBUILDING)]
     for plan in to_do:
         check_action(plan.record, REBUILD)
-    user_data = shared_user_data(plans, module) if keep_user_data else None
+    user_data = shared_user_data(plans) if keep_user_data else None
     entries = []
     for plan in plans:
         saved = {} if plan in to_do else plan.saved_state()  # a rebuild cut off after this step: as it recorded
@@ -150,12 +151,12 @@ def _set_aside(plan, rollback):
                             lambda key=key: os.rename(plan.aside_path(key), plan.path(key)))
 
 
-def shared_user_data(plans, module):
+def shared_user_data(plans):
     """The user data the old config drives carry (one value for the batch: the config drive step takes one)."""
     found = {}
     for plan in plans:
         drive = plan.aside_path("config_drive") if plan.prepared else plan.path("config_drive")
-        found[plan.name] = read_user_data(drive, module) if os.path.isfile(drive) else None
+        found[plan.name] = read_user_data(drive) if os.path.isfile(drive) else None
     values = set(found.values())
     if len(values) > 1:
         raise InvalidInput("the config drives of %s carry different user data, and the rebuilt drives of one call get "
@@ -163,21 +164,64 @@ def shared_user_data(plans, module):
     return values.pop() if values else None
 
 
-def read_user_data(drive, module):
-    """``openstack/latest/user_data`` of a config drive, or None when it has none (isoinfo, from genisoimage)."""
-    isoinfo = module.get_bin_path("isoinfo")
-    if not isoinfo:
-        raise NovaliteError("reading the user data of %s needs isoinfo (package genisoimage); or give the user data "
-                            "to keep" % drive)
-    rc, listing, err = module.run_command([isoinfo, "-i", drive, "-R", "-f"])
-    if rc != 0:
-        raise NovaliteError("cannot list %s: %s" % (drive, err.strip()))
-    if USER_DATA_PATH not in listing.splitlines():
-        return None
-    rc, data, err = module.run_command([isoinfo, "-i", drive, "-R", "-x", USER_DATA_PATH])
-    if rc != 0:
-        raise NovaliteError("cannot read the user data of %s: %s" % (drive, err.strip()))
-    return data
+def read_user_data(drive):
+    """``openstack/latest/user_data`` of a config drive, or None when it has none.
+
+    Read from the volume's Joliet tree (the config drive step makes it with ``-J``, with genisoimage or
+    xorriso alike), in Python, so no ISO tool is needed on the host.
+    """
+    try:
+        with open(drive, "rb") as volume:
+            data = joliet_file(volume, USER_DATA_PATH)
+    except (OSError, ValueError, struct.error) as exc:
+        raise NovaliteError("cannot read the user data of the config drive %s: %s" % (drive, exc)) from None
+    return data.decode("utf-8", "replace") if data is not None else None
+
+
+SECTOR = 2048
+JOLIET_ESCAPES = (b"%/@", b"%/C", b"%/E")  # UCS-2 levels 1 to 3
+
+
+def joliet_file(volume, path):
+    """The bytes of ``path`` in an ISO 9660 volume's Joliet directory tree, or None when it is not there."""
+    extent, size = _joliet_root(volume)
+    for part in path.strip("/").split("/"):
+        entry = _find_entry(volume, extent, size, part)
+        if entry is None:
+            return None
+        extent, size = entry
+    volume.seek(extent * SECTOR)
+    return volume.read(size)
+
+
+def _joliet_root(volume):
+    for number in range(16, 64):  # the volume descriptors, until the terminator
+        volume.seek(number * SECTOR)
+        descriptor = volume.read(SECTOR)
+        if descriptor[1:6] != b"CD001":
+            raise ValueError("not an ISO 9660 volume")
+        if descriptor[0] == 255:
+            break
+        if descriptor[0] == 2 and descriptor[88:91] in JOLIET_ESCAPES:
+            root = descriptor[156:190]
+            return struct.unpack("<I", root[2:6])[0], struct.unpack("<I", root[10:14])[0]
+    raise ValueError("the volume has no Joliet directory tree")
+
+
+def _find_entry(volume, extent, size, name):
+    volume.seek(extent * SECTOR)
+    directory, offset = volume.read(size), 0
+    while offset < len(directory):
+        length = directory[offset]
+        if length == 0:  # records never cross a sector: the rest of this one is padding
+            offset = (offset // SECTOR + 1) * SECTOR
+            continue
+        record = directory[offset:offset + length]
+        raw = record[33:33 + record[32]]
+        if raw not in (b"\0", b"\1") and raw.decode("utf-16-be", "replace").split(";")[0] == name:
+            return struct.unpack("<I", record[2:6])[0], struct.unpack("<I", record[10:14])[0]
+        offset += length
+    return None
 
 
 # --- finished and reverted -----------------------------------------------------------------------

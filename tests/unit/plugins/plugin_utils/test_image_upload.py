@@ -10,6 +10,8 @@ import types
 import uuid
 
 import pytest
+
+from ansible_collections.novalite.compute.plugins.doc_fragments.instance_host import ModuleDocFragment as InstanceHost
 import yaml
 
 from ansible_collections.novalite.compute.plugins.action import instance_snapshot as action
@@ -42,7 +44,8 @@ def write_catalog(path, form="mapping"):
 
 def test_documentation_matches_the_action_argument_spec():
     assert_documented(types.SimpleNamespace(DOCUMENTATION=documentation.DOCUMENTATION, EXAMPLES=documentation.EXAMPLES,
-                                            RETURN=documentation.RETURN, ARGUMENT_SPEC=action.ARGUMENT_SPEC))
+                                            RETURN=documentation.RETURN, ARGUMENT_SPEC=action.ARGUMENT_SPEC),
+                      fragments=[InstanceHost])
 
 
 def test_the_record_has_novas_snapshot_properties(tmp_path):

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ansible_collections.novalite.compute.plugins.doc_fragments.instance_host import ModuleDocFragment as InstanceHost
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
 from ansible_collections.novalite.compute.plugins.module_utils.virt.power_service import PowerService
@@ -186,4 +187,4 @@ def test_the_module_documentation_matches_its_argument_spec():
     from ansible_collections.novalite.compute.plugins.modules import instance_power
     from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.module_harness import (
         assert_documented)
-    assert_documented(instance_power)
+    assert_documented(instance_power, fragments=[InstanceHost])
