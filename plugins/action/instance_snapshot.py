@@ -26,18 +26,12 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import load_catalog_file
-from ansible_collections.novalite.compute.plugins.modules.instance_snapshot import ARGUMENT_SPEC as MODULE_SPEC
+from ansible_collections.novalite.compute.plugins.modules.instance_snapshot import ARGUMENT_SPEC
 from ansible_collections.novalite.compute.plugins.plugin_utils.image_upload import (
     CatalogWriter, existing_snapshot, image_file_path, place_image, remove_images, snapshot_record)
 
 MODULE = "novalite.compute.instance_snapshot"
-ARGUMENT_SPEC = dict(
-    MODULE_SPEC,
-    image_names={"type": "dict", "required": True},
-    catalog={"type": "path", "required": True},
-    lock_timeout={"type": "float", "default": 300.0},
-)
-CONTROLLER_OPTIONS = ("image_names", "catalog", "lock_timeout")
+CONTROLLER_OPTIONS = ("lock_timeout",)  # image_names and catalog go to the host's half too (its spec needs them)
 
 
 class ActionModule(ActionBase):

@@ -148,9 +148,13 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.image.snapshot import ensure_snapshot
 
-# The host's half; the action plugin adds the controller's options (image_names, catalog, lock_timeout).
+# One spec for both halves: the host's half ignores the controller's options (image_names, catalog,
+# lock_timeout), which the action plugin reads.
 ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
+    "image_names": {"type": "dict", "required": True},
+    "catalog": {"type": "path", "required": True},
+    "lock_timeout": {"type": "float", "default": 300.0},
     "image_ids": {"type": "dict", "default": {}},
     "cleanup": {"type": "bool", "default": False},
 }

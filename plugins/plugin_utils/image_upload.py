@@ -63,12 +63,12 @@ def place_image(fetched, snapshot, catalog_path):
     """Check the fetched copy against what the host measured, then rename it into place."""
     size = os.stat(fetched).st_size
     if size != snapshot["size"]:
-        raise NovaliteError("snapshot %s arrived with %d bytes; the host wrote %d" % (snapshot["image_id"], size,
-                                                                                       snapshot["size"]))
+        raise NovaliteError("snapshot %s arrived with %d bytes; the host wrote %d"
+                            % (snapshot["image_id"], size, snapshot["size"]))
     checksum = md5sum(fetched)
     if checksum != snapshot["checksum"]:
-        raise NovaliteError("snapshot %s arrived with md5 %s; the host's is %s" % (snapshot["image_id"], checksum,
-                                                                                  snapshot["checksum"]))
+        raise NovaliteError("snapshot %s arrived with md5 %s; the host's is %s"
+                            % (snapshot["image_id"], checksum, snapshot["checksum"]))
     os.chmod(fetched, IMAGE_FILE_MODE)
     target = image_file_path(catalog_path, snapshot["image_id"])
     os.rename(fetched, target)

@@ -82,8 +82,8 @@ def answers(box, record, timeout=240):
         if pinged and page.startswith("novalite-guest ") and address in page:
             return page
         time.sleep(2)
-    raise AssertionError("%s does not answer at %s within %ss (page %r)" % (record["display_name"], address, timeout,
-                                                                             page))
+    raise AssertionError("%s does not answer at %s within %ss (page %r)"
+                         % (record["display_name"], address, timeout, page))
 
 
 def pings(box, record):

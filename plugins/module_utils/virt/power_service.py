@@ -213,4 +213,3 @@ class PowerService:
         if late:
             error = not_up_error(kind, timeout, late)
             raise GuestNotUp("%s is done and recorded, but: %s" % (self.action.name, error.msg), **error.details)
-

@@ -10,11 +10,10 @@ import types
 import uuid
 
 import pytest
-
-from ansible_collections.novalite.compute.plugins.doc_fragments.instance_host import ModuleDocFragment as InstanceHost
 import yaml
 
 from ansible_collections.novalite.compute.plugins.action import instance_snapshot as action
+from ansible_collections.novalite.compute.plugins.doc_fragments.instance_host import ModuleDocFragment as InstanceHost
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import ImageRecord, load_catalog_file
 from ansible_collections.novalite.compute.plugins.module_utils.image.snapshot import md5sum
@@ -121,7 +120,7 @@ def test_many_writers_at_once_all_land_and_no_reader_sees_a_torn_catalog(tmp_pat
     path = str(write_catalog(tmp_path / "catalog.yml"))
     context = multiprocessing.get_context("fork")
     stop, reads, failures = context.Event(), context.Value("i", 0), context.Queue()
-    readers = [context.Process(target=_reader, args=(path, stop, reads, failures)) for _ in range(3)]
+    readers = [context.Process(target=_reader, args=(path, stop, reads, failures)) for _reader_index in range(3)]
     writers = [context.Process(target=_writer, args=(path, worker, 5)) for worker in range(5)]
     for process in readers + writers:
         process.start()

@@ -25,9 +25,8 @@ def rec(index, display_name, vm_state="active", project="p1", task_state=None):
 
 
 def hostvars(**hosts):
-    return {host: {"ansible_local": {"novalite": {"schema_version": 1, "instances": {r["uuid"]: dict(r, host=host)
-                                                                                    for r in records}}}}
-            for host, records in hosts.items()}
+    return {host: {"ansible_local": {"novalite": {"schema_version": 1, "instances": {
+        r["uuid"]: dict(r, host=host) for r in records}}}} for host, records in hosts.items()}
 
 
 HOSTVARS = hostvars(compute1=[rec(0, "web-1"), rec(1, "web-10"), rec(2, "webby")],

@@ -24,7 +24,7 @@ ALLOWED = {
 }
 
 
-@pytest.mark.parametrize("key", sorted(ALLOWED), ids=lambda key: "-".join(key))
+@pytest.mark.parametrize("key", sorted(ALLOWED), ids="-".join)
 @pytest.mark.parametrize("vm_state", STATES)
 def test_each_action_in_each_state(key, vm_state):
     action = find_action(*key)
@@ -51,8 +51,8 @@ def test_unknown_actions_and_reboot_types_are_refused():
 
 
 def test_the_record_after_an_action_and_a_rebuild():
-    assert finished({"fault": "x", "task_state": "pausing"}, "paused", 3) == {"vm_state": "paused", "power_state": 3,
-                                                                            "task_state": None}
+    done = finished({"fault": "x", "task_state": "pausing"}, "paused", 3)
+    assert done == {"vm_state": "paused", "power_state": 3, "task_state": None}
     assert rebuilt_vm_state({"vm_state": "stopped"}) == "stopped" and rebuilt_vm_state({"vm_state": "error"}) == "active"
 
 

@@ -88,8 +88,8 @@ def test_finished_records_the_new_image_and_drops_what_was_set_aside(host, insta
     result = run(host, instances_path, "finished")
     assert result["changed"] and result["instances"][0]["image_name"] == "new"
     found = record(host)
-    assert (found["image_ref"], found["vm_state"], found["power_state"], found["task_state"]) == (NEW, "active", 1,
-                                                                                                 None)
+    assert (found["image_ref"], found["vm_state"], found["power_state"], found["task_state"]) == (
+        NEW, "active", 1, None)
     assert found["launched_at"] != "t0" and not (host.directory / "rebuild-aside").exists()
     assert run(host, instances_path, "finished")["changed"] is False
 
