@@ -369,8 +369,9 @@ class InstanceRequest:
         self.target_host = validate.one_line(target_host, "target_host")
         self.config_drive = config_drive
         self.injected_files = list(injected_files)
-        self.group = validate.resource_name(group, "group") if group is not None else None
-        self.group_policy = checked_group_policy(self.group, group_policy)
+        # an empty answer (an AWX survey's unanswered question) is no group
+        self.group = validate.resource_name(group, "group") if group not in (None, "") else None
+        self.group_policy = checked_group_policy(self.group, group_policy or None)
         encode_user_data(user_data)  # size check before anything is allocated; spawn's config drive carries it
         # name-N of a long name can pass the length the name itself passed
         self.display_names = [validate.display_name(n, "name") for n in display_names(self.name, self.count)]

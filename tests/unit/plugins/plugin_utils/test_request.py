@@ -311,3 +311,7 @@ def test_a_groups_policy_cannot_change_and_is_taken_from_its_members():
 def test_bad_groups_are_refused(kwargs, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         request(**kwargs)
+
+
+def test_empty_group_answers_are_no_group():
+    assert (request(group="", group_policy="").group, request(group="", group_policy="").group_policy) == (None, None)
