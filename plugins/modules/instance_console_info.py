@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_console_info
 short_description: The last lines of instances' serial console logs (Nova's get_console_output)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every instance of O(instances) recorded on this compute host, returns the last O(lines) lines of its serial
     console log, C(<instances_path>/<name>/console.log), where the domain's first serial port writes.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_lookup
 short_description: Find instances by name or uuid and check that an action is allowed for all of them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller (an action plugin); run it once per play, on localhost, after the compute hosts'
     facts were gathered (role C(novalite.compute.host_records), C(tasks_from=facts)).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_power
 short_description: Stop, start, reboot, pause, unpause, suspend or resume a batch of instances as Nova did
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - One power action for every instance of O(instances) on this compute host, in one call, with the instance
     records in the host's facts (O(facts_path)) and the libvirt domains kept in agreement, as Nova's compute

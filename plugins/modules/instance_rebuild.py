@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_rebuild
 short_description: The two ends of a rebuild of a batch of instances, around a new spawn (Nova's rebuild)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Nova's rebuild (C(nova/compute/manager.py) C(rebuild_instance)) destroys an instance's domain, keeps its network
     allocation, and spawns it again from the same or another image. Role C(novalite.compute.rebuild) does it with this

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_snapshot
 short_description: Snapshot instances' disks into new images of the controller's catalog (Nova's createImage)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every instance of O(instances) on this compute host, converts its disk (the qcow2 overlay and the C(_base)
     file behind it) into one standalone qcow2 image with C(qemu-img convert), as Nova's libvirt driver C(snapshot)

@@ -212,6 +212,8 @@ def test_the_console_playbook_shows_the_last_lines(box, catalog, life):
     run = timed(box, "console (2 instances)", CONSOLE_VM, dict(catalog, vm_name="life", lines=5))
     assert run.changed == 0
     assert "== life-1 (instance-" in run.output and "== life-2 (instance-" in run.output
+    by_uuid = run_flow(box, CONSOLE_VM, dict(catalog, vm_name=life["life-2"], lines=3))  # by uuid: that one only
+    assert "== life-2 (instance-" in by_uuid.output and "== life-1" not in by_uuid.output
 
 
 def test_the_inventory_shows_the_states(box, catalog, life, tmp_path):
