@@ -14,7 +14,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.image.catalog imp
 from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, ReservationLedger
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
-    InstanceRequest, check_image_fits_flavor, check_image_locations, check_request, check_secret, checked_network, checked_schemes,
+    InstanceRequest, check_image_fits_flavor, check_image_locations, check_request, check_secret, check_server_group,
+    checked_network, checked_schemes,
     checked_security_groups, effective_quotas, find_flavor, image_dirs_for, next_instance_ids)
 
 INSTANCE_IDS = "instance_ids"  # the ledger's kind for instance ids handed out but not yet in any host's facts
@@ -45,6 +46,8 @@ ARGUMENT_SPEC = {
     "image_schemes": {"type": "list", "elements": "str", "choices": ["http", "https"], "default": ["http", "https"]},
     "availability_zone": {"type": "str"},
     "target_host": {"type": "str"},
+    "group": {"type": "str"},
+    "group_policy": {"type": "str", "choices": ["affinity", "anti-affinity"]},
     "quotas": {"type": "dict", "default": {}},
     "hosts": {"type": "list", "elements": "str", "required": True},
     "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
@@ -67,6 +70,7 @@ def request_instances(args, hostvars, check_mode):
     all_records = records_of(documents_from_hostvars(hostvars, args["hosts"]))
     # every check before the ledger is opened: a refused request leaves no trace, not even a lock
     existing, missing = check_request(request, all_records, effective_quotas(args["quotas"]))
+    check_server_group(request, all_records, len(missing), args["hosts"])
     with ReservationLedger(args["state_dir"]).session(write=not check_mode and bool(missing)) as ledger:
         ids = next_instance_ids(all_records, ledger.reserved(INSTANCE_IDS).values(), len(missing))
         new = request.new_records(ids, missing)
@@ -98,7 +102,8 @@ def checked_request(args):
         project_id=args["project_id"], user_id=args["user_id"], metadata=args["metadata"],
         key_data=args["key_data"], security_groups=args["security_groups"], network=args["network"],
         availability_zone=args["availability_zone"], target_host=args["target_host"],
-        config_drive=wants_config_drive(args), injected_files=args["injected_files"], user_data=args["user_data"])
+        config_drive=wants_config_drive(args), injected_files=args["injected_files"], user_data=args["user_data"],
+        group=args["group"], group_policy=args["group_policy"])
     checked_security_groups(request.security_groups, args["security_group_definitions"])
     if request.target_host is not None and request.target_host not in args["hosts"]:
         raise InvalidInput("target_host %s is not one of the compute hosts (%s)"

@@ -17,6 +17,7 @@ ARGUMENT_SPEC = {
     "ram_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["ram"]},
     "cpu_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["cpu"]},
     "disk_allocation_ratio": {"type": "float", "default": DEFAULT_RATIOS["disk"]},
+    "ignore_hosts": {"type": "list", "elements": "str", "default": []},
 }
 
 
@@ -29,4 +30,5 @@ class ActionModule(ActionBase):
         ratios = {"ram": args["ram_allocation_ratio"], "cpu": args["cpu_allocation_ratio"],
                   "disk": args["disk_allocation_ratio"]}
         return action_result(result, lambda: place_instances(
-            args["instances"], task_vars["hostvars"], args["hosts"], args["image_properties"], ratios))
+            args["instances"], task_vars["hostvars"], args["hosts"], args["image_properties"], ratios,
+            ignore_hosts=args["ignore_hosts"]))

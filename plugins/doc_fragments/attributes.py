@@ -58,3 +58,20 @@ attributes:
     support: N/A
     platforms: posix
 """
+
+    # A module that only reads and reports: it changes nothing and sets no facts.
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details: It never changes anything.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
+"""

@@ -14,11 +14,15 @@ description:
   - Each instance is a host named by its display name (its C(instance-%08x) name when two share a
     display name), with C(ansible_host) set to its floating IP when it has one (see O(use_floating_ip)),
     else to its fixed IP.
-  - Groups C(novalite_instances), C(compute_<host>), C(flavor_<flavor>), C(image_<image>) and
-    C(project_<project>); O(keyed_groups), O(groups) and O(compose) add more.
+  - Groups C(novalite_instances), C(compute_<host>), C(flavor_<flavor>), C(image_<image>), C(project_<project>),
+    C(vm_state_<vm state>) (C(vm_state_active), C(vm_state_stopped), C(vm_state_paused), C(vm_state_suspended), ...),
+    C(power_state_<power state>) (Nova's names, C(power_state_running), C(power_state_shutdown), C(power_state_paused),
+    ...) and, for members of a server group, C(server_group_<group>); O(keyed_groups), O(groups) and O(compose) add
+    more.
   - Each host has the variables C(novalite_instance) (the whole instance record), C(novalite_compute_host),
     C(novalite_fixed_ip), C(novalite_floating_ip) (null when it has none), C(novalite_flavor),
-    C(novalite_project_id) and C(novalite_image).
+    C(novalite_project_id), C(novalite_image), C(novalite_vm_state), C(novalite_power_state) (Nova's name of the
+    power state) and C(novalite_task_state).
   - The source file must end in C(novalite.yml) or C(novalite.yaml).
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -47,7 +51,7 @@ options:
     description: Only instances in these vm states.
     type: list
     elements: str
-    default: [active, building, error, stopped]
+    default: [active, building, error, stopped, paused, suspended]
   use_floating_ip:
     description:
       - Set C(ansible_host) to the instance's floating IP when it has one (reachable from the LAN); V(false)

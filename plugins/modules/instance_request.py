@@ -147,6 +147,21 @@ options:
   target_host:
     description: Compute host the scheduler must choose.
     type: str
+  group:
+    description:
+      - Server group the new instances join (Nova's C(group) scheduler hint); kept in their records as
+        C(server_group) and C(server_group_policy), and the scheduler applies its policy.
+      - Its policy is O(group_policy), or for a group that has members already, the policy those have; a different
+        O(group_policy) is refused, as a group's policy cannot change.
+      - With policy V(anti-affinity), more members (existing and new) than O(hosts) is refused here, before anything
+        is allocated, naming the group and the number of hosts.
+    type: str
+  group_policy:
+    description:
+      - The policy of a new server group O(group). V(affinity) puts every member on one host
+        (ServerGroupAffinityFilter), V(anti-affinity) each on a host of its own (ServerGroupAntiAffinityFilter).
+    type: str
+    choices: [affinity, anti-affinity]
   quotas:
     description: Project quota limits replacing Nova's defaults (V(-1) is unlimited).
     type: dict

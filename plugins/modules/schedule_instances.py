@@ -17,6 +17,10 @@ description:
   - Reads each host's C(ansible_facts.novalite_compute_node) (set by M(novalite.compute.compute_node_facts))
     and the host variables C(novalite_compute_enabled) (default V(true)) and C(novalite_availability_zone)
     (default V(nova)).
+  - Instances of a server group (C(server_group) and C(server_group_policy) in their records, set by
+    M(novalite.compute.instance_request)) are kept apart (V(anti-affinity), ServerGroupAntiAffinityFilter) or together
+    (V(affinity), ServerGroupAffinityFilter). The group's hosts are those of its members on every host of O(hosts)
+    and those chosen earlier in the same call (Nova's C(group_hosts)).
   - Instances that already have a host keep it.
   - Fails, naming every host and why it was refused, when no host fits.
 options:
@@ -46,6 +50,13 @@ options:
     description: Virtual disk per physical disk.
     type: float
     default: 1.0
+  ignore_hosts:
+    description:
+      - Hosts never to choose (Nova's C(ignore_hosts) filter property, as a resize to another host or a migration
+        sets it to the instance's own host). A refusal names them in the rejections.
+    type: list
+    elements: str
+    default: []
 author:
   - novalite.compute contributors (@novalite)
 extends_documentation_fragment:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import POWER_STATE_NAMES
 from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import FACTS_KEY
 
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
@@ -63,12 +64,21 @@ def _entry(compute_host, record, display_counts, use_floating_ip):
         "novalite_flavor": record["flavor"]["name"],
         "novalite_project_id": record.get("project_id"),
         "novalite_image": record.get("image_name") or record.get("image_ref"),
+        "novalite_vm_state": record.get("vm_state"),
+        "novalite_power_state": POWER_STATE_NAMES.get(record.get("power_state"), record.get("power_state")),
+        "novalite_task_state": record.get("task_state"),
     }
     if address:
         variables["ansible_host"] = address
+    groups = [group_name("compute", compute_host), group_name("flavor", variables["novalite_flavor"]),
+              group_name("image", variables["novalite_image"]), group_name("project", record.get("project_id")),
+              group_name("vm_state", record.get("vm_state"))]
+    if variables["novalite_power_state"] is not None:
+        groups.append(group_name("power_state", variables["novalite_power_state"]))
+    if record.get("server_group"):
+        groups.append(group_name("server_group", record["server_group"]))
     return {
         "inventory_name": record["display_name"] if unique else record["name"],
-        "groups": [group_name("compute", compute_host), group_name("flavor", variables["novalite_flavor"]),
-                   group_name("image", variables["novalite_image"]), group_name("project", record.get("project_id"))],
+        "groups": groups,
         "variables": variables,
     }

@@ -354,7 +354,7 @@ class InstanceRequest:
 
     def __init__(self, name, count, flavor, image, project_id, user_id, metadata=None, key_data=None,
                  security_groups=("default",), network=None, availability_zone=None, target_host=None,
-                 config_drive=False, injected_files=(), user_data=None):
+                 config_drive=False, injected_files=(), user_data=None, group=None, group_policy=None):
         self.name = validate.display_name(name, "name")
         self.count = validate.whole_number(count, "count", minimum=1)
         self.flavor = flavor
@@ -370,6 +370,9 @@ class InstanceRequest:
         self.target_host = validate.one_line(target_host, "target_host")
         self.config_drive = config_drive
         self.injected_files = list(injected_files)
+        # an empty answer (an AWX survey's unanswered question) is no group
+        self.group = validate.resource_name(group, "group") if group not in (None, "") else None
+        self.group_policy = checked_group_policy(self.group, group_policy or None)
         encode_user_data(user_data)  # size check before anything is allocated; spawn's config drive carries it
         # name-N of a long name can pass the length the name itself passed
         self.display_names = [validate.display_name(n, "name") for n in display_names(self.name, self.count)]
@@ -401,6 +404,8 @@ class InstanceRequest:
             availability_zone=self.availability_zone, config_drive=self.config_drive,
             created_at=created_at)
         record.update(vm_state=BUILDING, power_state=NOSTATE, task_state="scheduling")
+        if self.group:
+            record.update(server_group=self.group, server_group_policy=self.group_policy)
         if self.target_host:
             record["requested_host"] = self.target_host
         return record
@@ -410,6 +415,54 @@ def _required_text(value, what):
     if not value:
         raise InvalidInput("%s is empty" % what, value=value)
     return validate.one_line(value, what)
+
+
+# --- server groups (nova/scheduler/filters/affinity_filter.py, the "group" scheduler hint) ------
+
+GROUP_POLICIES = ("affinity", "anti-affinity")
+
+
+def checked_group_policy(group, policy):
+    if policy is None:
+        return None
+    if group is None:
+        raise InvalidInput("group_policy %s needs a server group: give its name with group" % policy, value=policy)
+    return validate.choice(policy, GROUP_POLICIES, "group_policy")
+
+
+def group_members(records, project_id, group):
+    """The project's live instances in server group ``group``."""
+    return [record for record in live_records(records)
+            if record.get("project_id") == project_id and record.get("server_group") == group]
+
+
+def check_server_group(request, all_records, missing_count, hosts):
+    """The group's policy settled, and refused before anything is allocated when it cannot hold.
+
+    A group keeps the policy its first members were created with; asking for another is refused.
+    An anti-affinity group needs a host of its own for every member: more members than compute
+    hosts is refused here, naming the group and the host count (the scheduler then keeps the
+    members apart, ServerGroupAntiAffinityFilter).
+    """
+    if request.group is None:
+        return
+    members = group_members(all_records, request.project_id, request.group)
+    policies = sorted({member.get("server_group_policy") for member in members})
+    if policies and request.group_policy not in (None, policies[0]):
+        raise InvalidInput("server group %s has policy %s; a group's policy cannot change (asked for %s)"
+                           % (request.group, ", ".join(map(str, policies)), request.group_policy),
+                           value=request.group_policy)
+    if policies:
+        request.group_policy = policies[0]
+    elif request.group_policy is None:
+        raise InvalidInput("server group %s is new: give its policy with group_policy (%s)"
+                           % (request.group, " or ".join(GROUP_POLICIES)), value=request.group)
+    wanted = len(members) + missing_count
+    if request.group_policy == "anti-affinity" and wanted > len(hosts):
+        raise InvalidInput("server group %s (anti-affinity) would have %d members, and there are %d compute hosts "
+                           "(%s): each member needs a host of its own"
+                           % (request.group, wanted, len(hosts), ", ".join(hosts)), value=request.group,
+                           group=request.group, members=wanted, hosts=len(hosts))
 
 
 def check_request(request, all_records, quota_limits):

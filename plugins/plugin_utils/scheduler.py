@@ -4,7 +4,8 @@
 """Nova's filter scheduler: host states, filters, the RAM weigher, and the placement loop.
 
 The lineage is ``nova/scheduler/host_manager.py`` (``HostState``),
-``nova/scheduler/filters/`` (compute, ram, core, disk, availability zone, image properties),
+``nova/scheduler/filters/`` (compute, ram, core, disk, availability zone, image properties, server group
+affinity and anti-affinity), ``ignore_hosts`` as ``host_manager.get_filtered_hosts`` applied it,
 ``nova/scheduler/weights/ram.py`` and ``nova/scheduler/filter_scheduler.py``
 (``FilterScheduler._schedule``: filter, weigh, take the best, consume, repeat).
 
@@ -15,7 +16,9 @@ the fact ``novalite_compute_node`` (``module_utils/compute/resource_tracker.py``
 from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records, records_of
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import NODE_FACT
+from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 
 # Nova's defaults: ram_allocation_ratio, cpu_allocation_ratio, disk_allocation_ratio
 DEFAULT_RATIOS = {"ram": 1.5, "cpu": 16.0, "disk": 1.0}
@@ -135,8 +138,30 @@ def image_properties_filter(host, request):
     return None
 
 
-DEFAULT_FILTERS = (compute_filter, target_host_filter, availability_zone_filter, ram_filter, core_filter,
-                   disk_filter, image_properties_filter)
+def ignore_hosts_filter(host, request):
+    """Nova's ``ignore_hosts`` (resize to another host, migrate): those hosts are never chosen."""
+    return "the request ignores this host" if host.name in (request.get("ignore_hosts") or ()) else None
+
+
+def server_group_anti_affinity_filter(host, request):
+    """ServerGroupAntiAffinityFilter: not a host of the group's members (those placed earlier in the batch count)."""
+    group = request.get("group")
+    if not group or group["policy"] != "anti-affinity" or host.name not in group["hosts"]:
+        return None
+    return "server group %s (anti-affinity) has a member on it" % group["name"]
+
+
+def server_group_affinity_filter(host, request):
+    """ServerGroupAffinityFilter: a host of the group's members, any host while it has none."""
+    group = request.get("group")
+    if not group or group["policy"] != "affinity" or not group["hosts"] or host.name in group["hosts"]:
+        return None
+    return "server group %s (affinity) is on %s" % (group["name"], ", ".join(sorted(group["hosts"])))
+
+
+DEFAULT_FILTERS = (compute_filter, ignore_hosts_filter, target_host_filter, availability_zone_filter, ram_filter,
+                   core_filter, disk_filter, image_properties_filter, server_group_affinity_filter,
+                   server_group_anti_affinity_filter)
 
 
 # --- weighing and placing (nova/scheduler/filter_scheduler.py) ---------------------------------
@@ -175,15 +200,41 @@ def schedule(requests, hosts, filters=DEFAULT_FILTERS, weigher=ram_weight):
         host = select_host(hosts, request, filters, weigher)
         host.consume(request["flavor"])
         placements[request["id"]] = host.name
+        if request.get("group"):
+            request["group"]["hosts"].add(host.name)  # Nova's group_hosts: this request's placements count
     return placements
 
 
-def place_instances(instances, hostvars, hosts, image_properties, ratios):
-    """The schedule_instances result: instances with a host keep it (a re-run never moves them)."""
+def server_groups(records, documents):
+    """{(project, group): {name, policy, hosts}} of the groups ``records`` ask for, with the hosts of their
+    members recorded in ``documents`` (every compute host's facts document)."""
+    groups = {}
+    recorded = live_records(records_of(documents))
+    for record in records:
+        key = (record.get("project_id"), record.get("server_group"))
+        if key[1] and key not in groups:
+            hosts = {member.get("host") for member in recorded
+                     if (member.get("project_id"), member.get("server_group")) == key and member.get("host")}
+            groups[key] = {"name": key[1], "policy": record.get("server_group_policy"), "hosts": hosts}
+    return groups
+
+
+def place_instances(instances, hostvars, hosts, image_properties, ratios, ignore_hosts=()):
+    """The schedule_instances result: instances with a host keep it (a re-run never moves them).
+
+    ``ignore_hosts`` are never chosen (Nova's filter property of that name, for a resize or a migration).
+    """
     unplaced = [record for record in instances if not record.get("host")]
+    groups = server_groups(unplaced, documents_from_hostvars(hostvars, hosts)) if any(
+        record.get("server_group") for record in unplaced) else {}
+    for record in instances:  # the batch's members that have their host already count too
+        group = groups.get((record.get("project_id"), record.get("server_group")))
+        if group is not None and record.get("host"):
+            group["hosts"].add(record["host"])
     requests = [{"id": record["uuid"], "label": record["name"], "flavor": record["flavor"],
                  "target_host": record.get("requested_host"), "availability_zone": record.get("availability_zone"),
-                 "image_properties": image_properties} for record in unplaced]
+                 "image_properties": image_properties, "ignore_hosts": list(ignore_hosts),
+                 "group": groups.get((record.get("project_id"), record.get("server_group")))} for record in unplaced]
     placements = schedule(requests, host_states(hostvars, hosts, ratios)) if requests else {}
     placed = [dict(record, host=record.get("host") or placements[record["uuid"]]) for record in instances]
     return {

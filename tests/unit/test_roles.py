@@ -15,8 +15,8 @@ NOVALITE_VARIABLE = re.compile(r"\bnovalite_[a-z_]+\b")
 ONLY_A_VARIABLE = re.compile(r"^\{\{ *(novalite_[a-z_]+) *\}\}$")
 # read per host by the schedule_instances action (documented there), not by a role
 PER_HOST_SCHEDULER_VARIABLES = {"novalite_compute_enabled", "novalite_availability_zone"}
-# names the scheduler facts and the build group use; not inventory variables
-NOT_INVENTORY = {"novalite_compute_node", "novalite_build_hosts"}
+# names the scheduler facts, the build group and the lifecycle actions' group use; not inventory variables
+NOT_INVENTORY = {"novalite_compute_node", "novalite_build_hosts", "novalite_action_hosts"}
 
 
 def role_names():

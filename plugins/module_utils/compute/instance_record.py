@@ -24,8 +24,16 @@ BUILDING = "building"
 ACTIVE = "active"
 ERROR = "error"
 DELETED = "deleted"
+STOPPED = "stopped"
+PAUSED = "paused"
+SUSPENDED = "suspended"
 NOSTATE, RUNNING = 0, 1
+POWER_PAUSED, SHUTDOWN, CRASHED, POWER_SUSPENDED, POWER_BUILDING = 3, 4, 6, 7, 9
+# nova/compute/power_state.py STATE_MAP: the names of the power states
+POWER_STATE_NAMES = {NOSTATE: "pending", RUNNING: "running", POWER_PAUSED: "paused", SHUTDOWN: "shutdown",
+                     CRASHED: "crashed", POWER_SUSPENDED: "suspended", POWER_BUILDING: "building"}
 VM_STATES = (BUILDING, ACTIVE, ERROR)
+LIFECYCLE_VM_STATES = (STOPPED, PAUSED, SUSPENDED)  # the vm states the lifecycle actions move instances to
 ABSENT = "absent"  # the instance_record module's state for "no record"
 
 RECORD_FIELDS = (
@@ -33,6 +41,7 @@ RECORD_FIELDS = (
     "image_ref", "image_name", "kernel_id", "ramdisk_id", "vm_state", "power_state", "task_state", "launched_at",
     "network_info", "reservation_id", "metadata", "key_data", "security_groups", "network",
     "availability_zone", "config_drive", "created_at", "requested_host",
+    "server_group", "server_group_policy",  # the server group the instance was created in, and its policy
 )
 
 

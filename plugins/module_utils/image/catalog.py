@@ -215,6 +215,11 @@ def parse_catalog(text, origin="catalog"):
     return Catalog(catalog_records(_parse(text, origin), origin), origin=origin)
 
 
+def catalog_document(text, origin="catalog"):
+    """The parsed text of a catalog file (JSON when ``origin`` ends in .json, else YAML), in either form."""
+    return _parse(text, origin)
+
+
 def catalog_records(document, origin="catalog"):
     """The list of records of a parsed catalog document, which must be in one of CATALOG_FORMS."""
     if isinstance(document, list):

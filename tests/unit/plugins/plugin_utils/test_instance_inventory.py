@@ -24,7 +24,18 @@ def test_hosts_groups_and_variables():
     assert entry["inventory_name"] == "web"
     assert entry["variables"]["ansible_host"] == "10.1.0.2"
     assert entry["variables"]["novalite_compute_host"] == "compute1"
-    assert sorted(entry["groups"]) == ["compute_compute1", "flavor_m1_tiny", "image_cirros_test_image", "project_p1"]
+    assert sorted(entry["groups"]) == ["compute_compute1", "flavor_m1_tiny", "image_cirros_test_image", "project_p1",
+                                       "vm_state_active"]
+
+
+def test_the_lifecycle_states_and_the_server_group_are_groups_and_variables():
+    stopped = dict(record("a", "web", "instance-00000001", state="stopped"), power_state=4, task_state=None,
+                   server_group="web-group", server_group_policy="anti-affinity")
+    [entry] = instance_hosts({"compute1": facts(stopped)}, ["stopped"])
+    assert {"vm_state_stopped", "power_state_shutdown", "server_group_web_group"} <= set(entry["groups"])
+    assert (entry["variables"]["novalite_vm_state"], entry["variables"]["novalite_power_state"],
+            entry["variables"]["novalite_task_state"]) == ("stopped", "shutdown", None)
+    assert instance_hosts({"compute1": facts(stopped)}, ["active"]) == []
 
 
 def test_duplicate_display_names_fall_back_to_instance_names_and_states_filter():

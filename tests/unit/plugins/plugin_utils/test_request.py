@@ -2,6 +2,7 @@
 
 import base64
 import random
+import re
 import uuid
 
 import pytest
@@ -10,7 +11,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import ImageRecord
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
     FlavorTooSmall, ImageTooLarge, InstanceRequest, QuotaExceeded, check_injected_files, check_instances,
-    check_metadata, display_names, effective_quotas, encode_user_data, find_flavor, flavor_table,
+    check_metadata, check_request, check_server_group, display_names, effective_quotas, encode_user_data, find_flavor, flavor_table,
     instance_name_from_id, new_reservation_id, plan_request, project_usage, sanitize_hostname)
 
 
@@ -264,3 +265,53 @@ def test_quota_limits_and_flavor_flags_are_checked():
         effective_quotas({"instances": "ten"})
     with pytest.raises(InvalidInput, match="disabled 'no': expected true or false"):
         flavor_table({"odd": {"memory_mb": 512, "vcpus": 1, "root_gb": 0, "disabled": "no"}})
+
+
+# --- server groups ---
+
+def grouped(group="web", policy="anti-affinity", count=2, hosts=("compute1", "compute2"), records=()):
+    req = request(count=count, group=group, group_policy=policy)
+    existing, missing = check_request(req, list(records), effective_quotas())
+    check_server_group(req, list(records), len(missing), list(hosts))
+    return req
+
+
+def test_the_group_and_its_policy_go_into_the_new_records():
+    req = grouped()
+    _existing, new = plan(req)
+    assert {(r["server_group"], r["server_group_policy"]) for r in new} == {("web", "anti-affinity")}
+
+
+def test_anti_affinity_with_more_members_than_hosts_is_refused_naming_the_group_and_the_host_count():
+    with pytest.raises(InvalidInput, match=r"server group web \(anti-affinity\) would have 3 members, and there are "
+                                           r"2 compute hosts \(compute1, compute2\)"):
+        grouped(count=3)
+    member = {"uuid": "m", "project_id": "p1", "display_name": "old", "vm_state": "active",
+              "flavor": find_flavor("m1.tiny"), "server_group": "web", "server_group_policy": "anti-affinity"}
+    with pytest.raises(InvalidInput, match="would have 3 members"):
+        grouped(count=2, records=[member])
+    assert grouped(policy="affinity", count=3).group_policy == "affinity"
+
+
+def test_a_groups_policy_cannot_change_and_is_taken_from_its_members():
+    member = {"uuid": "m", "project_id": "p1", "display_name": "old", "vm_state": "active",
+              "flavor": find_flavor("m1.tiny"), "server_group": "web", "server_group_policy": "affinity"}
+    with pytest.raises(InvalidInput, match="server group web has policy affinity; a group's policy cannot change"):
+        grouped(policy="anti-affinity", records=[member])
+    assert grouped(policy=None, count=1, records=[member]).group_policy == "affinity"
+    with pytest.raises(InvalidInput, match="server group web is new: give its policy"):
+        grouped(policy=None)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"group": "web", "group_policy": "soft-affinity"}, "group_policy 'soft-affinity': expected one of"),
+    ({"group_policy": "affinity"}, "group_policy affinity needs a server group"),
+    ({"group": "../web", "group_policy": "affinity"}, "group '../web'"),
+])
+def test_bad_groups_are_refused(kwargs, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        request(**kwargs)
+
+
+def test_empty_group_answers_are_no_group():
+    assert (request(group="", group_policy="").group, request(group="", group_policy="").group_policy) == (None, None)

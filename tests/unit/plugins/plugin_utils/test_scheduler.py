@@ -104,3 +104,59 @@ def test_placed_instances_keep_their_host_and_the_others_get_one():
     assert result["placements"] == {"b": "compute2"} and result["changed"] is False
     assert [r["host"] for r in result["instances"]] == ["compute1", "compute2"]
     assert result["hosts_used"] == ["compute1", "compute2"]
+
+
+# --- server groups and ignore_hosts --------------------------------------------------------------
+
+def group_hostvars(*members, used=(512, 512, 512)):
+    """Three hosts with equal capacity; ``members`` are (host, record fields) already recorded."""
+    hostvars = {}
+    for index, used_mb in enumerate(used):
+        name = "compute%d" % (index + 1)
+        records = {m["uuid"]: dict(m, host=name) for host, m in members if host == name}
+        hostvars[name] = {"ansible_facts": {"novalite_compute_node": node(used_mb=used_mb)},
+                          "ansible_local": {"novalite": {"schema_version": 1, "instances": records}}}
+    return hostvars
+
+
+def member(uid, group="web", policy="anti-affinity", project="p1"):
+    return {"uuid": uid, "name": "instance-%s" % uid, "flavor": TINY, "project_id": project, "vm_state": "active",
+            "server_group": group, "server_group_policy": policy}
+
+
+HOSTS = ["compute1", "compute2", "compute3"]
+
+
+def test_anti_affinity_puts_every_member_on_a_host_of_its_own_and_counts_recorded_members():
+    hostvars = group_hostvars(("compute2", member("old")))
+    new = [member("a"), member("b")]
+    result = place_instances(new, hostvars, HOSTS, {}, {})
+    assert sorted(result["placements"].values()) == ["compute1", "compute3"]
+    with pytest.raises(NoValidHost) as refused:
+        place_instances([member("c"), member("d"), member("e")], hostvars, HOSTS, {}, {})
+    assert "server_group_anti_affinity_filter: server group web (anti-affinity) has a member on it" in refused.value.msg
+
+
+def test_affinity_puts_the_members_together_where_the_first_went():
+    placed = place_instances([member("a", policy="affinity"), member("b", policy="affinity")],
+                             group_hostvars(used=(2048, 512, 1024)), HOSTS, {}, {})
+    assert set(placed["placements"].values()) == {"compute2"}  # the most free RAM, then the group's host
+    hostvars = group_hostvars(("compute3", member("old", policy="affinity")))
+    assert place_instances([member("c", policy="affinity")], hostvars, HOSTS, {}, {})["placements"] == {
+        "c": "compute3"}
+
+
+def test_groups_are_per_project_and_plain_instances_are_not_in_any():
+    hostvars = group_hostvars(("compute1", member("x", project="p2")), ("compute2", dict(member("y"), server_group=None)))
+    result = place_instances([member("a"), member("b"), member("c")], hostvars, HOSTS, {}, {})
+    assert sorted(result["placements"].values()) == HOSTS
+
+
+def test_ignore_hosts_are_never_chosen_and_are_named_when_nothing_else_fits():
+    hostvars = group_hostvars()
+    result = place_instances([{"uuid": "a", "name": "instance-a", "flavor": TINY}], hostvars, HOSTS, {}, {},
+                             ignore_hosts=["compute1", "compute2"])
+    assert result["placements"] == {"a": "compute3"}
+    with pytest.raises(NoValidHost, match="ignore_hosts_filter: the request ignores this host"):
+        place_instances([{"uuid": "b", "name": "instance-b", "flavor": TINY}], hostvars, HOSTS, {}, {},
+                        ignore_hosts=HOSTS)

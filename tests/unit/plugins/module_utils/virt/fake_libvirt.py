@@ -69,6 +69,8 @@ class FakeDomain:
         self.start_error = None
         self.obeys_acpi = True
         self.calls = []
+        self.managed_save = False  # a managed save image exists (virDomainManagedSave)
+        self.save_error = None
 
     def name(self):
         return self._name
@@ -98,7 +100,7 @@ class FakeDomain:
             raise self.start_error  # pylint: disable=raising-bad-type
         if self.state_code != SHUTOFF:
             raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is already running")
-        self.state_code = RUNNING
+        self.state_code, self.managed_save = RUNNING, False  # a start restores and drops a managed save
 
     def destroy(self):
         self.calls.append(("destroy",))
@@ -113,10 +115,30 @@ class FakeDomain:
 
     def resume(self):
         self.calls.append(("resume",))
+        if self.state_code != PAUSED:
+            raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is not paused")
         self.state_code = RUNNING
 
     def suspend(self):
+        self.calls.append(("suspend",))
+        if self.state_code != RUNNING:
+            raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is not running")
         self.state_code = PAUSED
+
+    def managedSave(self, flags):
+        self.calls.append(("managedSave",))
+        if self.save_error is not None:
+            raise self.save_error  # pylint: disable=raising-bad-type
+        if self.state_code == SHUTOFF:
+            raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is not running")
+        self.state_code, self.managed_save = SHUTOFF, True
+
+    def hasManagedSaveImage(self, flags):
+        return int(self.managed_save)
+
+    def managedSaveRemove(self, flags):
+        self.calls.append(("managedSaveRemove",))
+        self.managed_save = False
 
     def undefine(self):
         self.calls.append(("undefine",))

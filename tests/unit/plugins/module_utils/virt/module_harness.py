@@ -15,9 +15,14 @@ def run_main(module, args, capsys):
     return json.loads(capsys.readouterr().out)
 
 
-def assert_documented(module):
-    """Every option documented with the type, default, choices and required flag the spec has."""
+def assert_documented(module, fragments=()):
+    """Every option documented with the type, default, choices and required flag the spec has.
+
+    ``fragments``: doc fragment classes (``ModuleDocFragment``) whose options the module extends with.
+    """
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    for fragment in fragments:
+        documented.update(yaml.safe_load(fragment.DOCUMENTATION)["options"])
     _compare(documented, module.ARGUMENT_SPEC, "options")
     for section in ("EXAMPLES", "RETURN"):
         yaml.safe_load(getattr(module, section))
