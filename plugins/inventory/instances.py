@@ -45,7 +45,7 @@ options:
     description: Only instances in these vm states.
     type: list
     elements: str
-    default: [active, building, error, stopped]
+    default: [active, building, error, stopped, resized]
 """
 
 EXAMPLES = r"""

@@ -305,10 +305,10 @@ def _finish_resizes(operation, name, args, documents, found):
             raise MoveRefused("instance %s is resized from %s, and %s has no migration record of it: its "
                               "source host's facts were not read, or the resize was undone by hand"
                               % (record["display_name"], record.get("old_host"), source))
-        moves.append(_finishing_move(operation, record, host, source, migration))
+        moves.append(finishing_move(operation, record, host, source, migration))
     for uuid, (source, migration) in sorted(migrations.items()):
         if operation == "confirm":  # the instance is gone: only the source's leftovers remain
-            moves.append(_finishing_move(operation, None, None, source, migration))
+            moves.append(finishing_move(operation, None, None, source, migration))
     if not moves and not unchanged:
         raise MoveRefused("no instance named %s in project %s" % (name, args["project_id"]))
     return _result(operation, moves, unchanged)
@@ -326,9 +326,9 @@ def find_migrations(documents, name, project_id):
     return found
 
 
-def _finishing_move(operation, record, host, source, migration):
+def finishing_move(operation, record, host, source, migration):
     old_record = dict(migration.get("old_record") or {}, task_state=None)
-    same_host = host == source
+    same_host = (host or migration.get("dest_compute")) == source
     move = {
         "operation": operation, "uuid": migration["instance_uuid"], "name": migration["instance_name"],
         "display_name": migration.get("display_name"), "source": source, "target": host,

@@ -11,6 +11,7 @@ each host it ran on: ``{"host": name, "done": [instance uuids], "failed": {uuid:
 from __future__ import annotations
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.novalite.compute.plugins.plugin_utils.migration_request import find_migrations, finishing_move
 
 SIDES = ("source", "target")
 
@@ -199,3 +200,10 @@ def move_report(outcome, records, step_results, check_mode=False):
     return {"lines": lines,
             "failures": ["%s (%s): %s" % (m.get("display_name") or m["name"], m["operation"], failures[m["uuid"]])
                          for m in failed_moves]}
+
+
+def resize_leftovers(document, host, name, project_id):
+    """Confirm moves for the unfinished resizes named ``name`` that ``host`` is the source of (its
+    facts ``document``): what delete_vm.yml cleans up when it deletes an instance that was resized."""
+    found = find_migrations({host: document or {}}, name, project_id)
+    return [finishing_move("confirm", None, None, source, migration) for source, migration in found.values()]

@@ -28,6 +28,7 @@ a failure while migrating starts the instance again on the source, as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -118,7 +119,7 @@ class Service:
         before = self._migrations()
         self.plan()
         if not check_mode and any(self.changes(spec) for spec in self.specs):
-            with undo_on_failure() as rollback:
+            with self.opened(), undo_on_failure() as rollback:  # the undos still have what apply used
                 self.apply(rollback)
         after = self._migrations() if not check_mode else self.planned_migrations(before)
         uuids = [spec.uuid for spec in self.specs]
@@ -134,6 +135,10 @@ class Service:
 
     def planned_migrations(self, before):
         return before
+
+    def opened(self):
+        """What apply and its undos use, open around both (a libvirt connection)."""
+        return contextlib.nullcontext()
 
     def write_migrations(self, rollback, change, what):
         """Change the migrations section under the facts lock; the undo puts back what was there."""
@@ -172,6 +177,10 @@ class MigrateDisks(Service):
         with libvirt_connection(self.params["uri"], read_only=True) as conn:
             for spec in self.specs:
                 self._plan_one(conn, spec)
+        # the targets must answer before any instance is stopped for them
+        for uri in sorted({spec.target_uri for spec in self.specs if self.changes(spec) and not spec.same_host}):
+            with libvirt_connection(uri, read_only=True):
+                pass
 
     def _plan_one(self, conn, spec):
         changes, result = self.changes(spec), self.results[spec.name]
@@ -223,11 +232,16 @@ class MigrateDisks(Service):
                 planned[spec.uuid] = self._migration(spec)
         return planned
 
-    def apply(self, rollback):
+    @contextlib.contextmanager
+    def opened(self):
         with libvirt_connection(self.params["uri"]) as conn:
-            for spec in self.specs:
-                if self.changes(spec):
-                    self._migrate_one(conn, spec, rollback)
+            self.conn = conn
+            yield
+
+    def apply(self, rollback):
+        for spec in self.specs:
+            if self.changes(spec):
+                self._migrate_one(self.conn, spec, rollback)
 
     def _migrate_one(self, conn, spec, rollback):
         name = spec.name
