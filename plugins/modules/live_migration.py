@@ -22,7 +22,7 @@ description:
     (M(novalite.compute.nwfilter), M(novalite.compute.nova_network)).
   - V(migrated), on the source (C(live_migration)). The config drive (a read-only cdrom, which block migration
     does not copy) is sent through the target's libvirtd; then libvirt's peer-to-peer live migration
-    (C(migrateToURI3) with VIR_MIGRATE_LIVE, PEER2PEER, PERSIST_DEST, UNDEFINE_SOURCE and NON_SHARED_INC: the
+    (C(migrateToURI3) with VIR_MIGRATE_LIVE, PEER2PEER, PERSIST_DEST, UNDEFINE_SOURCE and NON_SHARED_INC; the
     hosts do not share storage, and only the overlay's own blocks are copied), with the domain XML for the target
     (each interface's filter parameters from O(instances[].network_info), the target's DHCP server) and QEMU's
     stream to O(instances[].migration_address). The job is watched until the domain is gone from here, and
@@ -151,7 +151,7 @@ instances:
     - name: instance-0000000a
       uuid: b110ed3b-9cc3-4d30-b433-a71090166b2c
       target_host: compute2
-      changes: [send disk.config to compute2:/var/lib/novalite/instances/instance-0000000a, live-migrate to compute2]
+      changes: ["send disk.config to compute2:/var/lib/novalite/instances/instance-0000000a", live-migrate to compute2]
       seconds: 4.2
       stats: {time_elapsed: 2062, downtime: 85, data_total: 554508288, memory_iteration: 3}
   contains:

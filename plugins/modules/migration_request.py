@@ -19,9 +19,9 @@ description:
     every compute host's facts (C(ansible_local.novalite), gathered before).
   - Checks, and refuses naming the cause, before anything changes anywhere. The instance's state (a resize or a
     cold migration needs vm_state active or stopped, a live migration a running active instance; a resized
-    instance awaits confirm or revert first). The flavor (a smaller root disk is refused: never shrunk). The
+    instance awaits confirm or revert first). The flavor (a smaller root disk is refused, never shrunk). The
     quota, of only the positive deltas of cores and RAM (Nova's C(_reserve_quota_delta)). The image, which must
-    still be in O(catalog) for a move to another host (the target caches its base from it). The target host: the
+    still be in O(catalog) for a move to another host (the target caches its base from it). The target host, by the
     scheduler's filters (enabled, RAM, cores and disk with the allocation ratios, availability zone) and
     O(target_host). A migration never picks the host the instance is on (Nova's C(ignore_hosts)); a resize
     stays on it when it passes the filters (Nova's C(allow_resize_to_same_host)) and else moves.
