@@ -188,8 +188,8 @@ class MigrateDisks(Service):
         recorded = self.recorded.get(spec.uuid)
         moved = os.path.isdir(spec.resize_dir)
         if domain is not None and domain.UUIDString() != spec.uuid:
-            raise InvalidInput("%s: domain %s has uuid %s, not %s" % (spec.what, spec.name, domain.UUIDString(),
-                                                                       spec.uuid))
+            raise InvalidInput("%s: domain %s has uuid %s, not %s"
+                               % (spec.what, spec.name, domain.UUIDString(), spec.uuid))
         if recorded and recorded.get("status") == FINISHED and moved and domain is None:
             result["disk"] = disk_chain(spec.resize_file("disk")).as_dict()
             return  # migrated already: a re-run
@@ -213,11 +213,11 @@ class MigrateDisks(Service):
             changes.append("undefine")
         if not moved:
             changes.append("move %s to %s" % (spec.instance_dir, spec.resize_dir))
+        where = "" if spec.same_host else spec.target_host + ":"
         for key, name in SENT_FILES:
-            if os.path.isfile(os.path.join(source_dir, os.path.basename(spec.file(key)))):
-                changes.append("copy %s to %s%s" % (os.path.basename(spec.file(key)),
-                                                     spec.target_host + ":" if not spec.same_host else "",
-                                                     os.path.join(spec.target_dir, name)))
+            local_name = os.path.basename(spec.file(key))
+            if os.path.isfile(os.path.join(source_dir, local_name)):
+                changes.append("copy %s to %s%s" % (local_name, where, os.path.join(spec.target_dir, name)))
         changes.append("record the migration")
 
     def will_exist(self, spec, path):

@@ -110,16 +110,13 @@ def test_a_smaller_root_disk_is_refused_before_anything(cluster):
 
 def test_the_quota_is_checked_for_the_growth_only(cluster):
     documents, variables = cluster
+    bigger = {"t1.bigger": {"memory_mb": 768, "vcpus": 2, "root_gb": 1}}
     quotas = {"cores": 2, "ram": 100000}
-    plan_moves(args("resize", flavor="t1.bigger", flavors={"t1.bigger": {"memory_mb": 768, "vcpus": 2, "root_gb": 1}},
-                    quotas=quotas), documents, variables)  # 1 core in use + 1 more: fits 2
-    with pytest.raises(QuotaExceeded, match="quota exceeded for cores in project default: the resize adds 1, in use "
-                                            "2, limit 2"):
-        plan_moves(args("resize", flavor="t1.bigger", flavors={"t1.bigger": {"memory_mb": 768, "vcpus": 2,
-                                                                            "root_gb": 1}},
-                        quotas=dict(quotas, cores=2)),
-                   {**documents, "compute2": document("compute2", [record(1, "compute2", display_name="x")],
-                                                      dhcp_server="10.1.0.5")}, variables)
+    plan_moves(args("resize", flavor="t1.bigger", flavors=bigger, quotas=quotas), documents, variables)  # 1 + 1 fits
+    documents["compute2"] = document("compute2", [record(1, "compute2", display_name="x")], dhcp_server="10.1.0.5")
+    message = "quota exceeded for cores in project default: the resize adds 1, in use 2, limit 2"
+    with pytest.raises(QuotaExceeded, match=message):
+        plan_moves(args("resize", flavor="t1.bigger", flavors=bigger, quotas=quotas), documents, variables)
 
 
 def test_a_resize_to_the_flavor_it_has_changes_nothing(cluster):
@@ -185,8 +182,8 @@ def test_a_target_that_is_not_a_compute_host_is_refused(cluster):
 ], ids=["resized", "error", "busy", "stopped-live"])
 def test_an_action_the_state_does_not_allow_is_refused(cluster, state, task, operation, cause):
     documents, variables = cluster
-    documents["compute1"]["instances"][UUIDS[0]].update(vm_state=state, task_state=task, old_flavor=TINY,
-                                                         old_host="compute2")
+    instance = documents["compute1"]["instances"][UUIDS[0]]
+    instance.update(vm_state=state, task_state=task, old_flavor=TINY, old_host="compute2")
     with pytest.raises(MoveRefused) as refused:
         plan_moves(args(operation, flavor="m1.small"), documents, variables)
     assert cause in refused.value.msg

@@ -69,5 +69,5 @@ def test_the_ext_filesystem_grows_inside_the_overlay_and_the_base_is_untouched(t
     assert sorted(os.listdir(tmp_path)) == ["_base", "disk"]  # the export's mount point and pid file are gone
     flat = tmp_path / "flat"
     subprocess.run(["qemu-img", "convert", "-O", "raw", disk, str(flat)], check=True)
-    blocks = subprocess.run(["dumpe2fs", "-h", str(flat)], capture_output=True, text=True).stdout
+    blocks = subprocess.run(["dumpe2fs", "-h", str(flat)], capture_output=True, text=True, check=True).stdout
     assert "Block count:              1048576" in blocks  # 1 GiB of 1 KiB blocks
