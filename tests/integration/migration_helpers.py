@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from flow_helpers import fixed_ip
+from flow_helpers import fixed_ip, read_only  # noqa: F401 pylint: disable=unused-import
 from sandbox_ansible import BIN, TIMEOUT, AnsibleProcess, ansible_env, host_facts, recap
 
 RESIZE_VM, MIGRATE_VM, CREATE_VM, DELETE_VM = ("playbooks/resize_vm.yml", "playbooks/migrate_vm.yml",
@@ -179,17 +179,6 @@ def sshd_stopped(sandbox, host):
         yield
     finally:
         ssh_access.start_sshd(host, host.mgmt_address)
-
-
-@contextlib.contextmanager
-def read_only(host, path):
-    """``path`` on ``host`` read-only for the block (a read-only bind mount over itself)."""
-    host.run(["mount", "--bind", path, path])
-    try:
-        host.run(["mount", "-o", "remount,bind,ro", path])
-        yield
-    finally:
-        host.run(["umount", path])
 
 
 @contextlib.contextmanager

@@ -137,13 +137,23 @@ def test_a_smaller_root_disk_is_refused_and_changes_nothing(box, guests):
 
 # --- cold and live migration ------------------------------------------------------------------------
 
-def test_a_cold_migration_moves_the_instance_with_its_address(box, guests):
-    timed("cold migration", play(box, MIGRATE_VM, {"vm_name": "mig-1"}))
+def test_a_cold_migration_moves_the_instance_with_its_address_and_a_confirm_cleans_its_source(box, guests):
+    timed("cold migration (confirm=false)", play(box, MIGRATE_VM, {"vm_name": "mig-1", "confirm": False}))
     host, record = record_of(box, "mig-1")
-    assert (host, record["vm_state"], record["flavor"]["name"]) == ("compute1", "active", "t1.bigger")
-    assert held_on(box.host("compute2"), record) == [] and held_on(box.host("compute1"), record) == EVERYTHING
+    assert (host, record["vm_state"], record["flavor"]["name"]) == ("compute1", "resized", "t1.bigger")
+    assert record["old_flavor"]["name"] == "t1.bigger" and record["old_host"] == "compute2"
+    # until the confirm its old host keeps its old directory, filters and hosts line
+    assert held_on(box.host("compute2"), record) == ["filter", "fixed ip", "hosts line", "migration",
+                                                     "resize directory"]
+    assert held_on(box.host("compute1"), record) == EVERYTHING
     view = guest_view(box, "compute1", record)
     assert view["disk"] == GIB and view["filesystem"] > 900 * 1024 ** 2  # the grown disk came along
+    answers(box, record)
+    records_agree_with_libvirt(box)
+    timed("confirm, another host", play(box, RESIZE_VM, {"vm_name": "mig-1", "resize_action": "confirm"}))
+    host, record = record_of(box, "mig-1")
+    assert (host, record["vm_state"]) == ("compute1", "active") and "old_host" not in record
+    assert held_on(box.host("compute2"), record) == [] and held_on(box.host("compute1"), record) == EVERYTHING
     answers(box, record)
     records_agree_with_libvirt(box)
     assert_no_op(box, MIGRATE_VM, {"vm_name": "mig-1", "target_host": "compute1"})
@@ -280,7 +290,8 @@ def test_check_mode_changes_nothing_and_says_what_it_would_do(box, guests, playb
 
 
 def test_check_mode_of_a_confirm_and_a_revert(box, guests):
-    play(box, RESIZE_VM, {"vm_name": "mig-2", "flavor": "t1.bigger", "target_host": "compute2"})
+    timed("resize to another host", play(box, RESIZE_VM, {"vm_name": "mig-2", "flavor": "t1.bigger",
+                                                          "target_host": "compute2"}))
     try:
         for action in ("confirm", "revert"):
             before = everything(box)
@@ -288,13 +299,17 @@ def test_check_mode_of_a_confirm_and_a_revert(box, guests):
             assert "would be done (check mode)" in flat(run.output)
             assert everything(box)["hosts"] == before["hosts"]
     finally:
-        play(box, RESIZE_VM, {"vm_name": "mig-2", "resize_action": "revert"})
+        timed("revert, another host", play(box, RESIZE_VM, {"vm_name": "mig-2", "resize_action": "revert"}))
+    host, record = record_of(box, "mig-2")
+    assert (host, record["vm_state"], record["flavor"]["name"]) == ("compute1", "active", "m1.tiny")
+    assert held_on(box.host("compute2"), record) == [] and held_on(box.host("compute1"), record) == EVERYTHING
+    answers(box, record)
     records_agree_with_libvirt(box)
 
 
 def test_deleting_a_resized_instance_removes_it_from_both_hosts(box, guests):
     play(box, RESIZE_VM, {"vm_name": "mig-2", "flavor": "t1.bigger", "target_host": "compute2"})
     _host, record = record_of(box, "mig-2")
-    play(box, DELETE_VM, {"vm_name": "mig"})
+    timed("delete a resized instance (and mig-1)", play(box, DELETE_VM, {"vm_name": "mig"}))
     for host in box.hosts:
         assert held_on(host, record) == [] and host_state(host)["domains"] == ""

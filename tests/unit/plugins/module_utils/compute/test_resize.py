@@ -125,6 +125,7 @@ def test_on_the_same_host_the_disk_is_copied_next_to_the_old_directory(host):
     assert migration["new_flavor"] == BIGGER and migration["dest_compute"] == "compute1"
     assert result["instances"][0]["disk"]["base_root_gb"] == 0
     assert run(host, "migrated", same_host=True)["changed"] is False  # a re-run
+    assert run(host, "migrated", check_mode=True, same_host=True)["changed"] is False
 
 
 def test_to_another_host_the_files_go_through_its_libvirtd(host):
@@ -166,6 +167,7 @@ def test_finished_puts_the_migrated_disk_in_place_and_grows_it(host):
                                      text=True, check=True).stdout)
     assert info["virtual-size"] == 1024 ** 3 and info["backing-filename"].endswith("_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b")
     assert run(host, "finished", root_gb=1)["changed"] is False
+    assert run(host, "finished", check_mode=True, root_gb=1)["changed"] is False
     subprocess.run(["qemu-img", "resize", "-q", str(fresh), "2G"], check=True)
     with pytest.raises(InvalidInput, match="larger than root_gb 1: a disk is never shrunk"):
         run(host, "finished", root_gb=1)
@@ -184,6 +186,7 @@ def test_confirmed_removes_the_old_directory_and_the_migration_record(host):
     result = run(host, "confirmed")
     assert result["changed"] and not os.path.exists(str(host["dir"]) + "_resize") and migrations(host) == {}
     assert run(host, "confirmed")["changed"] is False
+    assert run(host, "confirmed", check_mode=True)["changed"] is False
 
 
 def test_reverted_makes_the_old_directory_the_instance_directory_again(host):
