@@ -51,7 +51,7 @@ options:
     description: Only instances in these vm states.
     type: list
     elements: str
-    default: [active, building, error, stopped, paused, suspended]
+    default: [active, building, error, stopped, paused, suspended, resized]
   use_floating_ip:
     description:
       - Set C(ansible_host) to the instance's floating IP when it has one (reachable from the LAN); V(false)

@@ -15,8 +15,12 @@ description:
     facts lock, and moves them through Nova's vm states (C(nova/compute/vm_states.py)).
   - V(building) records the instances on this host (Nova's C(_start_building)); V(active) sets power
     state running, the network info and C(launched_at) (once); V(error) keeps a fault message;
-    V(absent) removes the records (the delete flow, or a rollback).
-  - An active instance never goes back to building, so re-running a create changes nothing.
+    V(absent) removes the records (the delete flow, or a rollback); V(resized) is a resize or cold migration
+    that awaits confirm or revert (Nova's C(RESIZED)).
+  - An active instance never goes back to building, and a resized one is left as it is by V(building) and
+    V(active), so re-running a create changes nothing; only O(replace) ends a resize.
+  - O(replace) stores each record whole, as given, on this host (a migration moves a record to its new host,
+    a confirm or revert ends a resize); C(old_flavor) and C(old_host) stay only with O(vm_state=resized).
   - Every record is checked before the document is touched (uuid; for V(building) also the
     instance name and display name, with the rules the request step applies).
 options:
@@ -32,7 +36,7 @@ options:
   vm_state:
     description: The state to move the instances to.
     type: str
-    choices: [building, active, error, absent]
+    choices: [building, active, error, resized, absent]
     required: true
   host:
     description:
@@ -50,6 +54,14 @@ options:
     description: The host's facts document.
     type: path
     default: /etc/ansible/facts.d/novalite.fact
+  replace:
+    description:
+      - Store each record of O(instances) whole, as given, with O(vm_state) and O(host), replacing what this host
+        has for its uuid (if anything). Each record must be whole, as for V(building). Needs O(host) and a
+        O(vm_state) other than V(absent).
+      - For a migration (the record moves to its new host), and to end a resize (confirm or revert).
+    type: bool
+    default: false
   assume_prepared:
     description:
       - Only in check mode, for a check of a whole run. With O(vm_state=active) or O(vm_state=error), an instance
@@ -122,6 +134,14 @@ instances:
       description: Nova's task state (V(spawning) while building, null once active or in error).
       type: str
       sample: null
+    old_flavor:
+      description: The flavor before the resize (with O(vm_state=resized) only).
+      type: dict
+      sample: {name: m1.tiny, memory_mb: 512, vcpus: 1, root_gb: 0}
+    old_host:
+      description: The host before the resize or cold migration (with O(vm_state=resized) only).
+      type: str
+      sample: compute1
     launched_at:
       description: When it first became active (UTC).
       type: str
@@ -145,11 +165,12 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_
 
 ARGUMENT_SPEC = {
     "instances": {"type": "list", "elements": "dict", "required": True},
-    "vm_state": {"type": "str", "required": True, "choices": ["building", "active", "error", "absent"]},
+    "vm_state": {"type": "str", "required": True, "choices": ["building", "active", "error", "resized", "absent"]},
     "host": {"type": "str"},
     "network_info": {"type": "dict", "default": {}},
     "fault": {"type": "str"},
     "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
+    "replace": {"type": "bool", "default": False},
     "assume_prepared": {"type": "bool", "default": False},
 }
 

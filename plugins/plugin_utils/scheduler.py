@@ -243,3 +243,35 @@ def place_instances(instances, hostvars, hosts, image_properties, ratios, ignore
         "placements": placements,
         "hosts_used": sorted({record["host"] for record in placed}),
     }
+
+
+# --- moving instances: resize and migration (nova/scheduler, the RequestSpec of a move) ---------
+
+def ignore_hosts_filter(host, request):
+    """Nova's ``ignore_hosts`` of a request spec: a migration never picks the host it leaves."""
+    return "the instance is on it (a migration moves it to another host)" \
+        if host.name in (request.get("ignore_hosts") or ()) else None
+
+
+MOVE_FILTERS = (ignore_hosts_filter,) + DEFAULT_FILTERS
+
+
+def schedule_moves(requests, hosts, filters=MOVE_FILTERS, weigher=ram_weight):
+    """{request id: host name} for instances that move (resize, cold or live migration).
+
+    Each request has the fields of ``schedule``'s plus ``ignore_hosts`` (the host a migration
+    leaves) and ``prefer_host`` (a resize stays where it is when that host passes the filters,
+    as Nova's allow_resize_to_same_host, which saves the copy to another host). Placements are
+    consumed in order, so a batch never overfills a host.
+    """
+    by_name = {host.name: host for host in hosts}
+    placements = {}
+    for request in requests:
+        preferred = by_name.get(request.get("prefer_host"))
+        if preferred is not None and not rejections(preferred, request, filters):
+            host = preferred
+        else:
+            host = select_host(hosts, request, filters, weigher)
+        host.consume(request["flavor"])
+        placements[request["id"]] = host.name
+    return placements

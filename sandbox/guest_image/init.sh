@@ -47,12 +47,19 @@ start_acpid() {
 	fi
 }
 
+# What the guest was given, as it sees it: a resize changes it.
+report_memory() {
+	echo "memory $(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) kB vcpus=$(grep -c '^processor' /proc/cpuinfo)"
+}
+
 report_disk() {
 	[ -b /dev/vda ] || return 0
 	mkdir -p /mnt/disk
 	size=$(( $(cat /sys/block/vda/size) * 512 ))
 	if mount -t ext4 -o ro /dev/vda /mnt/disk 2>/dev/null; then
 		echo "disk $(cat /mnt/disk/novalite-disk-id 2>/dev/null) size=$size"
+		# the filesystem's own size: it grows when a resize grows the disk and its filesystem
+		echo "disk-fs size=$(( $(df -k /mnt/disk | sed -n '2s/^[^ ]* *\([0-9]*\).*/\1/p') * 1024 ))"
 		umount /mnt/disk
 	else
 		echo "disk unreadable size=$size"
@@ -146,6 +153,7 @@ echo "novalite-guest init"
 mount_basics
 load_modules
 start_acpid
+report_memory
 report_disk
 start_dhcp
 config_drive

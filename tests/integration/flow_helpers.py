@@ -1,6 +1,7 @@
 """Reading back what the hosts hold after the collection's playbooks ran on a sandbox, and
 running the playbooks the way users do (``--check``, ``--diff``)."""
 
+import contextlib
 import json
 import re
 import subprocess
@@ -13,6 +14,17 @@ NOTHING_LEFT = {"records": [], "fixed_ips": [], "domains": [], "filters": [], "i
 # the counters iptables-save prints change with every packet, a bridge's timers with every second
 COUNTERS = re.compile(r"\[\d+:\d+\]")
 TIMERS = re.compile(r"\b\w+_timer +[\d.]+")
+
+
+@contextlib.contextmanager
+def read_only(host, path):
+    """``path`` on ``host`` read-only for the block (a read-only bind mount over itself)."""
+    host.run(["mount", "--bind", path, path])
+    try:
+        host.run(["mount", "-o", "remount,bind,ro", path])
+        yield
+    finally:
+        host.run(["umount", path])
 
 
 def instances_named(sandbox, prefix):

@@ -13,7 +13,8 @@ import json
 import pytest
 
 from flow_helpers import (
-    CREATE_VM, DELETE_VM, NOTHING_LEFT, controller_state, host_leftovers, instances_named, run_flow, warnings)
+    CREATE_VM, DELETE_VM, NOTHING_LEFT, controller_state, host_leftovers, instances_named, read_only, run_flow,
+    warnings)
 
 STUCK = "tests/integration/playbooks/flow/stuck.yml"
 PRIVATE = {"uuid": "e011b388-163b-4080-a083-bb63ebed7f6a", "label": "private", "cidr": "10.1.0.0/16",
@@ -36,17 +37,6 @@ def assert_nothing_left(box, vm_name):
     held = [entry["value"] for kind, entries in ledger.items() if kind.startswith("fixed_ips/")
             for entry in entries.values()]
     assert [r for r in held if r["hostname"].startswith(vm_name)] == []
-
-
-@contextlib.contextmanager
-def read_only(host, path):
-    """``path`` on ``host`` read-only for the block (a read-only bind mount over itself)."""
-    host.run(["mount", "--bind", path, path])
-    try:
-        host.run(["mount", "-o", "remount,bind,ro", path])
-        yield
-    finally:
-        host.run(["umount", path])
 
 
 @contextlib.contextmanager

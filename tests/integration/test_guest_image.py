@@ -156,7 +156,9 @@ def test_guest_boots_and_reports(guest):
     print(f"\nqemu start -> lease {lease_s:.1f}s, -> ready {ready_s:.1f}s")
     for line in ("novalite-guest modules ok",
                  "novalite-guest acpid ok",
+                 r"memory \d+ kB vcpus=1",
                  r"disk novalite-test-disk size=33554432",
+                 r"disk-fs size=\d+",
                  rf"config-drive uuid={INSTANCE_UUID} hostname={HOSTNAME}",
                  rf"config-drive name={INSTANCE_NAME}",
                  "config-drive public_keys=1",

@@ -7,7 +7,9 @@ Its fields are RECORD_FIELDS (Nova's ``nova/db/sqlalchemy/models.py`` ``Instance
 that this collection uses); the request step makes it, the ``instance_record`` module stores
 it in the host's facts document (section ``instances``, by uuid) and moves it through Nova's
 vm states (``nova/compute/vm_states.py``), as ``nova/compute/manager.py`` did around
-``_run_instance`` and ``_shutdown_instance``.
+``_run_instance`` and ``_shutdown_instance``. A resize or migration (``compute/resize.py``) moves a
+record between hosts whole (``replace``) and keeps it in vm_state ``resized``, with ``old_flavor`` and
+``old_host``, until it is confirmed or reverted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.rollback i
 BUILDING = "building"
 ACTIVE = "active"
 ERROR = "error"
+RESIZED = "resized"  # a resize or cold migration that awaits confirm or revert (Nova's RESIZED)
 DELETED = "deleted"
 STOPPED = "stopped"
 PAUSED = "paused"
@@ -32,7 +35,7 @@ POWER_PAUSED, SHUTDOWN, CRASHED, POWER_SUSPENDED, POWER_BUILDING = 3, 4, 6, 7, 9
 # nova/compute/power_state.py STATE_MAP: the names of the power states
 POWER_STATE_NAMES = {NOSTATE: "pending", RUNNING: "running", POWER_PAUSED: "paused", SHUTDOWN: "shutdown",
                      CRASHED: "crashed", POWER_SUSPENDED: "suspended", POWER_BUILDING: "building"}
-VM_STATES = (BUILDING, ACTIVE, ERROR)
+VM_STATES = (BUILDING, ACTIVE, ERROR, RESIZED)
 LIFECYCLE_VM_STATES = (STOPPED, PAUSED, SUSPENDED)  # the vm states the lifecycle actions move instances to
 ABSENT = "absent"  # the instance_record module's state for "no record"
 
@@ -43,6 +46,8 @@ RECORD_FIELDS = (
     "availability_zone", "config_drive", "created_at", "requested_host",
     "server_group", "server_group_policy",  # the server group the instance was created in, and its policy
 )
+# Kept only while vm_state is resized: the flavor and host before the resize (Nova's old_flavor).
+RESIZE_FIELDS = ("old_flavor", "old_host")
 
 
 def new_record(**fields):
@@ -75,6 +80,9 @@ def record_in_state(stored, wanted, vm_state, now, network_info=None, fault=None
     record = dict(stored or new_record(**{k: v for k, v in wanted.items() if k in RECORD_FIELDS}))
     if stored and stored.get("vm_state") == ACTIVE and vm_state == BUILDING:
         return record
+    if stored and stored.get("vm_state") == RESIZED and vm_state in (BUILDING, ACTIVE):
+        return record  # only a confirm or a revert (replace) ends a resize; a create re-run leaves it
+
     record["vm_state"] = vm_state
     if network_info is not None:
         record["network_info"] = network_info
@@ -95,13 +103,15 @@ def checked_records(params):
     vm_state = params["vm_state"]
     if vm_state == BUILDING and not params["host"]:
         raise InvalidInput("host is required with vm_state=building")
+    if params.get("replace") and (vm_state == ABSENT or not params["host"]):
+        raise InvalidInput("replace stores whole records: it needs host and a vm_state other than absent")
     wanted = []
     for index, record in enumerate(params["instances"]):
         what = "instances[%d]" % index
         if not record.get("uuid"):
             raise InvalidInput("%s has no uuid" % what)
         record = dict(record, uuid=validate.uuid(record["uuid"], what + ".uuid"))
-        if vm_state == BUILDING:
+        if vm_state == BUILDING or params.get("replace"):
             _check_whole_record(record, what)
         wanted.append(record)
     return wanted
@@ -143,6 +153,9 @@ def _store(stored, wanted, params, now, assume_recorded=False):
         if vm_state == ABSENT:
             stored.pop(uuid, None)
             continue
+        if params.get("replace"):
+            stored[uuid] = replaced_record(record, vm_state, params["host"], params["network_info"].get(uuid))
+            continue
         if uuid not in stored and vm_state != BUILDING:
             if not assume_recorded:
                 raise InvalidInput("instance %s is not recorded on this host" % uuid)
@@ -151,3 +164,20 @@ def _store(stored, wanted, params, now, assume_recorded=False):
                                            BUILDING, now)
         stored[uuid] = record_in_state(stored.get(uuid), dict(record, host=params["host"]), vm_state, now,
                                        network_info=params["network_info"].get(uuid), fault=params["fault"])
+
+
+def replaced_record(record, vm_state, host, network_info=None):
+    """``record`` as given, whole, in ``vm_state`` on ``host`` (a migration's move, a confirm or a revert).
+
+    Every field given is kept (also those of other features), except that old_flavor and old_host
+    stay only in vm_state resized and a fault only in vm_state error.
+    """
+    kept = dict(dict.fromkeys(RECORD_FIELDS), **record)
+    kept.update(vm_state=vm_state, host=host)
+    if network_info is not None:
+        kept["network_info"] = network_info
+    for field in RESIZE_FIELDS if vm_state != RESIZED else ():
+        kept.pop(field, None)
+    if vm_state != ERROR:
+        kept.pop("fault", None)
+    return kept

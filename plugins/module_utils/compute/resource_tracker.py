@@ -7,7 +7,9 @@ scheduler filters on, and the ``compute_node_facts`` module's work.
 Totals come from the hypervisor (libvirt's node info, as ``LibvirtDriver.get_available_resource``)
 and the file system of instances_path; usage is counted from the instance records on this host
 (their flavors), as Nova's ``_update_usage_from_instances`` counted it, not from what the guests
-happen to use now.
+happen to use now. A resize or cold migration that awaits confirm or revert also holds its old
+flavor on its source host (the host's ``migrations`` section, ``compute/resize.py``), as Nova's
+``_update_usage_from_migrations`` held it, so that a revert always finds room.
 """
 
 from __future__ import annotations
@@ -54,16 +56,18 @@ def disk_totals(path):
     return stats.f_blocks * stats.f_frsize // GIB, stats.f_bavail * stats.f_frsize // GIB
 
 
-def compute_node(totals, local_gb, free_disk_gb, instances, reserved_host_memory_mb=512, reserved_host_disk_mb=0):
-    """The compute node record: totals, usage by this host's live instances, and the derived free values."""
+def compute_node(totals, local_gb, free_disk_gb, instances, reserved_host_memory_mb=512, reserved_host_disk_mb=0,
+                 migrations=()):
+    """The compute node record: totals, usage by this host's live instances (and the old flavors of
+    its unfinished migrations), and the derived free values."""
     live = live_records(instances)
-    memory_used = reserved_host_memory_mb + sum(r["flavor"]["memory_mb"] for r in live)
-    disk_used = reserved_host_disk_mb / 1024.0 + sum(
-        r["flavor"]["root_gb"] + r["flavor"].get("ephemeral_gb", 0) for r in live)
+    flavors = [r["flavor"] for r in live] + [m["old_flavor"] for m in migrations if m.get("old_flavor")]
+    memory_used = reserved_host_memory_mb + sum(f["memory_mb"] for f in flavors)
+    disk_used = reserved_host_disk_mb / 1024.0 + sum(f["root_gb"] + f.get("ephemeral_gb", 0) for f in flavors)
     node = dict(totals)
     node.update(
         memory_mb_used=memory_used, free_ram_mb=totals["memory_mb"] - memory_used,
-        vcpus_used=sum(r["flavor"]["vcpus"] for r in live),
+        vcpus_used=sum(f["vcpus"] for f in flavors),
         local_gb=local_gb, local_gb_used=disk_used, free_disk_gb=free_disk_gb,
         running_vms=len(live), instances=sorted(r["uuid"] for r in live))
     return node
@@ -84,7 +88,8 @@ def compute_node_facts(module):
     params = module.params
     totals = hypervisor_report(params["uri"])
     local_gb, free_disk_gb = disk_totals(params["instances_path"])
-    instances = FactsStore(params["facts_path"]).load()["instances"].values()
-    node = compute_node(totals, local_gb, free_disk_gb, instances,
-                        params["reserved_host_memory_mb"], params["reserved_host_disk_mb"])
+    document = FactsStore(params["facts_path"]).load()
+    node = compute_node(totals, local_gb, free_disk_gb, document["instances"].values(),
+                        params["reserved_host_memory_mb"], params["reserved_host_disk_mb"],
+                        migrations=(document.get("migrations") or {}).values())
     return {"changed": False, "ansible_facts": {NODE_FACT: node}}

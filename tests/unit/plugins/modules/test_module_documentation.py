@@ -36,3 +36,25 @@ def test_image_cache_documentation_uses_semantic_markup_and_stands_alone():
     assert "seed" not in text.lower() and "DESIGN" not in text
     for option in re.findall(r"O\(([a-z_]+)", text):
         assert option in image_cache.ARGUMENT_SPEC, option
+
+
+@pytest.mark.parametrize("name", ["instance_resize", "live_migration"])
+def test_the_migration_modules_are_documented_with_samples_and_semantic_markup(name):
+    module = __import__("ansible_collections.novalite.compute.plugins.modules." + name, fromlist=["main"])
+    assert_documented(module)
+    for where, entry in returned_values(yaml.safe_load(module.RETURN)):
+        assert entry.get("description"), where
+        if where.count(".") == 1:
+            assert "sample" in entry, where
+    text = module.DOCUMENTATION + module.RETURN
+    assert not re.search(r"\bI\(", text) and "seed" not in text.lower()
+    for option in re.findall(r"O\(([a-z_]+)", text):
+        assert option in module.ARGUMENT_SPEC, option
+
+
+def test_migration_request_documents_the_arguments_its_action_takes():
+    from types import SimpleNamespace  # pylint: disable=import-outside-toplevel
+    from ansible_collections.novalite.compute.plugins.action import migration_request as action  # pylint: disable=import-outside-toplevel
+    from ansible_collections.novalite.compute.plugins.modules import migration_request  # pylint: disable=import-outside-toplevel
+    assert_documented(SimpleNamespace(DOCUMENTATION=migration_request.DOCUMENTATION, ARGUMENT_SPEC=action.ARGUMENT_SPEC,
+                                      EXAMPLES=migration_request.EXAMPLES, RETURN=migration_request.RETURN))

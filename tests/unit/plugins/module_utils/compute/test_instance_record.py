@@ -116,3 +116,30 @@ def test_an_os_error_writing_the_facts_names_the_step(monkeypatch, tmp_path):
         ensure_records(records_module(tmp_path, [WHOLE], BUILDING))
     assert caught.value.details["failed_step"] == "write instance records to %s" % (tmp_path / "novalite.fact")
     assert "No space left on device" in caught.value.msg
+
+
+# --- resized records and whole replacements (resize and migration) -------------------------------
+
+def test_replace_moves_a_whole_record_to_this_host_and_ends_a_resize(tmp_path):
+    resized = dict(WHOLE, vm_state="active", host="compute2", old_flavor={"name": "m1.tiny"}, old_host="compute2",
+                   extra_field_of_another_feature="kept")
+    moved = ensure_records(records_module(tmp_path, [resized], "resized", replace=True,
+                                          network_info={UUID: [{"address": "fa:16:3e:00:00:01"}]}))
+    [record] = moved["instances"]
+    assert (record["vm_state"], record["host"], record["old_host"]) == ("resized", "compute1", "compute2")
+    assert record["network_info"] == [{"address": "fa:16:3e:00:00:01"}]
+    assert record["extra_field_of_another_feature"] == "kept"
+    assert ensure_records(records_module(tmp_path, [record], "resized", replace=True))["changed"] is False
+    # a create re-run (building, then active) leaves a resize alone
+    assert ensure_records(records_module(tmp_path, [WHOLE], BUILDING))["changed"] is False
+    assert ensure_records(records_module(tmp_path, [{"uuid": UUID}], ACTIVE))["changed"] is False
+    confirmed = ensure_records(records_module(tmp_path, [record], ACTIVE, replace=True))["instances"][0]
+    assert confirmed["vm_state"] == ACTIVE and "old_flavor" not in confirmed and "old_host" not in confirmed
+
+
+def test_replace_needs_whole_records_a_host_and_a_state(tmp_path):
+    with pytest.raises(InvalidInput, match="needs the whole record"):
+        ensure_records(records_module(tmp_path, [{"uuid": UUID}], ACTIVE, replace=True))
+    with pytest.raises(InvalidInput, match="replace stores whole records: it needs host"):
+        ensure_records(records_module(tmp_path, [WHOLE], "absent", replace=True))
+    assert not (tmp_path / "novalite.fact").exists()
