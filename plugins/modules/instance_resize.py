@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_resize
 short_description: The disk work of Nova's resize and cold migration, on the source and on the target host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Does on one compute host, for a batch of instances in one call, what Nova's libvirt driver did with an
     instance's files in a resize or a cold migration (C(nova/virt/libvirt/driver.py)), one O(state) per step.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: live_migration
 short_description: Live-migrate a batch of running instances to other hosts as Nova's libvirt driver did
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Nova's libvirt live migration (C(nova/virt/libvirt/driver.py)) in three steps, one O(state) each, for a
     batch of instances in one call on a host.

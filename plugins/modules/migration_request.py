@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: migration_request
 short_description: Check a resize, confirm, revert, cold or live migration and choose the target (controller side)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller (an action plugin), once per play, before any host is touched. Nova's compute api
     (C(nova/compute/api.py) C(resize), C(confirm_resize), C(revert_resize), C(migrate), C(live_migrate)) and the
