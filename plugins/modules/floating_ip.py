@@ -169,7 +169,7 @@ floating_ips:
     project_id: {description: Its project., type: str, sample: default}
     auto_assigned: {description: Given on create., type: bool, sample: false}
     interface: {description: The pool's interface (or null)., type: str, sample: null}
-    instance_uuid: {description: For an auto-assigned one, its instance., type: str, sample: null}
+    instance_uuid: {description: 'For an auto-assigned one, its instance.', type: str, sample: null}
 associations:
   description: The floating IPs bound on this host, after the call.
   returned: always

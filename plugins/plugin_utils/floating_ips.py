@@ -88,9 +88,8 @@ def checked_pools(ranges, fixed_networks=()):
 def find_pool(pools, name):
     name = validate.resource_name(name or DEFAULT_POOL, "pool")
     if name not in pools:
-        raise InvalidInput("unknown floating IP pool %r (defined: %s)" % (name, ", ".join(sorted(pools)) or
-                                                                         "none: set novalite_floating_ranges"),
-                           value=name)
+        defined = ", ".join(sorted(pools)) or "none: set novalite_floating_ranges"
+        raise InvalidInput("unknown floating IP pool %r (defined: %s)" % (name, defined), value=name)
     return pools[name]
 
 

@@ -143,8 +143,8 @@ def _associate(args, plan, table, session, pools, project_id, address, quota, in
         if row is None:
             raise InvalidInput("floating IP %s is not allocated: allocate it first" % address, value=address)
         if row["project_id"] != project_id:
-            raise InvalidInput("floating IP %s belongs to project %s, not to %s" % (address, row["project_id"],
-                                                                                   project_id), value=address)
+            raise InvalidInput("floating IP %s belongs to project %s, not to %s" % (address, row["project_id"], project_id),
+                               value=address)
         _bind(plan, table, row, instances[0], fixed[instances[0]["uuid"]])
         return
     for record in instances:

@@ -57,11 +57,10 @@ def guests(box, internet):
     """gn-a (compute1, floating IP, password) and gn-b (compute2): their records and the two create runs."""
     user_data = probe_user_data(box.router_address, internet, SEEN_PORT,
                                 ["gn-a.novalocal", "gn-b.novalocal", DNS_NAME])
-    runs = {"gn-a": run_flow(box, CREATE_VM, inventory_vars(
-                vm_name="gn-a", target_host="compute1", floating_ip=True, admin_password=PASSWORD,
-                user_data=user_data, wait_for="running")),
-            "gn-b": run_flow(box, CREATE_VM, inventory_vars(
-                vm_name="gn-b", target_host="compute2", user_data=user_data, wait_for="running"))}
+    create_a = inventory_vars(vm_name="gn-a", target_host="compute1", floating_ip=True, admin_password=PASSWORD,
+                              user_data=user_data, wait_for="running")
+    create_b = inventory_vars(vm_name="gn-b", target_host="compute2", user_data=user_data, wait_for="running")
+    runs = {"gn-a": run_flow(box, CREATE_VM, create_a), "gn-b": run_flow(box, CREATE_VM, create_b)}
     try:
         yield {"records": instances_named(box, "gn-"), "runs": runs, "user_data": user_data}
     finally:
@@ -354,4 +353,3 @@ def test_delete_leaves_no_rule_address_process_or_file_behind(box, guests):
         assert host.run(["ls", "-A", "/var/lib/novalite/networks"]).stdout == ""
     assert controller_state(box) is None or all(
         PASSWORD.encode() not in content for content in controller_state(box).values())
-

@@ -63,9 +63,10 @@ def plan_floating(request, document, run_command, find_optional):
                "associations": sorted(document[floating.ASSOCIATIONS].values(), key=lambda a: a["address"]),
                "associated": bound, "disassociated": unbound,
                "changed_fixed_ips": sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))}
-    return Plan(steps, outputs, lambda d: {floating.ROWS: d.get(floating.ROWS) or {},
-                                          floating.ASSOCIATIONS: d.get(floating.ASSOCIATIONS) or {},
-                                          "network_info": _network_infos(d, touched)})
+    return Plan(steps, outputs, lambda d: {
+        floating.ROWS: d.get(floating.ROWS) or {},
+        floating.ASSOCIATIONS: d.get(floating.ASSOCIATIONS) or {},
+        "network_info": _network_infos(d, touched)})
 
 
 def refresh_info_caches(document, instance_uuids, by_fixed_ip):

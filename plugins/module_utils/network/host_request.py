@@ -106,8 +106,7 @@ class HostNetworkRequest:
             return None
         if self.network_id is None:
             raise InvalidInput("dns_names needs network (its uuid at least): the names are the network's")
-        return {str(validate.ipv4_address(address, "dns_names key")): validate.dns_label(hostname, "dns_names[%s]"
-                                                                                          % address)
+        return {str(validate.ipv4_address(address, "dns_names key")): validate.dns_label(hostname, "dns_names[%s]" % address)
                 for address, hostname in validate.mapping(names, "dns_names").items()}
 
     def _floating(self, entries):

@@ -225,4 +225,3 @@ def _describe(tables):
         if present:
             described[table] = present
     return described
-

@@ -66,8 +66,9 @@ class MetadataProcess(PidFileProcess):
         pid, argv = super().running()
         return (pid, argv[2:]) if pid else (None, None)
 
-    def start(self, run_command, arguments):  # pylint: disable=arguments-differ
-        return super().start(run_command, [self.python, self.files.code] + list(arguments))
+    def start(self, run_command, argv):
+        """``argv``: the server's arguments; the interpreter and code file are put before them."""
+        return super().start(run_command, [self.python, self.files.code] + list(argv))
 
 
 class MetadataStep:

@@ -148,4 +148,3 @@ def floating_forward_rules(association):
     dnat = "-d %s/32 -j DNAT --to-destination %s" % (floating, fixed)
     return {"float-snat": float_snat, "PREROUTING": [dnat], "OUTPUT": [dnat],
             "POSTROUTING": ["-s %s/32 -m conntrack --ctstate DNAT -j SNAT --to-source %s" % (fixed, floating)]}
-

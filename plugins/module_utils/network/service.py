@@ -209,4 +209,3 @@ def _facts_view(document, network_ids):
     for section in (floating.ROWS, floating.ASSOCIATIONS):
         view[section] = dict(document.get(section) or {})
     return view
-

@@ -30,7 +30,7 @@ def test_the_version_lists_and_novas_ec2_tree():
     md = instance()
     assert md.lookup("/") == metadata.VERSIONS + ["latest"] and md.lookup("/openstack") == metadata.OPENSTACK_VERSIONS + [
         "latest"]
-    assert ec2_md_print(md.lookup("/")) .split("\n")[0] == "1.0"
+    assert ec2_md_print(md.lookup("/")).split("\n", maxsplit=1)[0] == "1.0"
     ec2 = md.lookup("/latest/meta-data/")
     assert ec2["instance-id"] == "i-0000000a" and ec2["ami-id"] == "ami-66c50770" and ec2["kernel-id"] == "aki-aaaa0001"
     assert (ec2["hostname"], ec2["local-hostname"], ec2["local-ipv4"], ec2["public-ipv4"]) == (

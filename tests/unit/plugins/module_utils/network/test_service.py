@@ -428,8 +428,7 @@ def test_egress_is_recorded_and_a_release_keeps_the_rules_it_does_not_name(conve
         "-s 10.1.0.0/16 -d 203.0.113.0/24 -o br100 -j SNAT --to-source 192.168.96.99")
 
 
-def test_a_public_interface_that_does_not_exist_is_refused_before_any_change(converge_with, fake_host, paths,
-                                                                              instances):
+def test_a_public_interface_that_does_not_exist_is_refused_before_any_change(converge_with, fake_host, paths, instances):
     with pytest.raises(InvalidInput, match="public_interface eth9 does not exist on this host"):
         converge_with(instances=instances, public_interface="eth9")
     assert set(fake_host.links) == {"eth0"} and not os.path.exists(paths["facts_path"])
@@ -455,8 +454,8 @@ def test_every_name_of_the_network_and_the_update_dns_state(converge_with, fake_
     assert converge_with(state="dns", network=other, dns_names={})["changed"] is False  # not served here
 
 
-def test_auto_assigned_floating_ips_are_bound_on_create_and_released_with_the_instance(converge_with, fake_host,
-                                                                                      instances, paths, uuid_of):
+def test_auto_assigned_floating_ips_are_bound_on_create_and_released_with_the_instance(
+        converge_with, fake_host, instances, paths, uuid_of):
     row = {"address": "192.168.96.129", "pool": "nova", "project_id": "p1", "instance_uuid": uuid_of(1),
            "interface": None, "auto_assigned": True}
     created = converge_with(instances=instances, floating_ips=[row])
