@@ -60,7 +60,7 @@ def test_a_checked_create_succeeds_says_what_it_would_make_and_changes_nothing(b
     assert PASSWORD not in run.output
     assert "check mode: nothing was changed" in run.output
     # the table of what the instances would be, all three placed and addressed
-    rows = re.findall(r"^\s+(chk-%s-\d)\s+(instance-\w+)\s+(compute\d)\s+(10\.\d+\.0\.\d+)\s+active" % network,
+    rows = re.findall(r"^\s+(chk-%s-\d)\s+(instance-\w+)\s+(compute\d)\s+(10\.\d+\.0\.\d+)\s+-\s+active" % network,
                       run.output, re.MULTILINE)
     assert sorted(row[0] for row in rows) == ["chk-%s-%d" % (network, n) for n in (1, 2, 3)]
     assert {row[2] for row in rows} == {"compute1", "compute2"}
