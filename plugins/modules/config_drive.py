@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - For each instance with C(config_drive) true, writes C(<instances_path>/<name>/disk.config), an
     ISO 9660 volume labelled C(config-2) with C(openstack/latest/meta_data.json) (uuid, name, hostname,
-    public_keys, admin_pass, meta, files), C(user_data), C(network_data.json) and injected files,
+    public_keys, admin_pass, meta, files), C(openstack/latest/user_data), C(network_data.json) and injected files,
     made with the genisoimage options Nova used (C(nova/virt/configdrive.py)).
   - A config drive that exists is never rebuilt (Nova builds it once, at spawn); O(state=absent)
     removes it.
@@ -90,6 +90,11 @@ config_drives:
   sample:
     8383fb3d-7dcf-4203-b639-14c617b55259: /var/lib/novalite/instances/instance-00000001/disk.config
     0d4a4b7e-5c57-4c2a-9f51-2e0f3f1f6a52: null
+  contains:
+    <uuid>:
+      description: The config drive's path (C(<instances_path>/<name>/disk.config)), or null.
+      type: str
+      sample: /var/lib/novalite/instances/instance-00000001/disk.config
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -191,14 +191,28 @@ associated:
   type: list
   elements: dict
   sample: []
-  contains: {}
+  contains:
+    address: {description: The floating IP., type: str, sample: 192.168.96.129}
+    fixed_ip: {description: The fixed IP it is bound to., type: str, sample: 10.1.0.2}
+    instance_uuid: {description: The instance., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
+    network_id: {description: The fixed IP's network., type: str, sample: e011b388-163b-4080-a083-bb63ebed7f6a}
+    interface: {description: The device the address is on., type: str, sample: br100}
+    pool: {description: Its pool., type: str, sample: nova}
+    project_id: {description: Its project., type: str, sample: default}
 disassociated:
   description: The bindings this call undid (same fields as RV(associations)).
   returned: always
   type: list
   elements: dict
   sample: []
-  contains: {}
+  contains:
+    address: {description: The floating IP., type: str, sample: 192.168.96.129}
+    fixed_ip: {description: The fixed IP it is bound to., type: str, sample: 10.1.0.2}
+    instance_uuid: {description: The instance., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
+    network_id: {description: The fixed IP's network., type: str, sample: e011b388-163b-4080-a083-bb63ebed7f6a}
+    interface: {description: The device the address is on., type: str, sample: br100}
+    pool: {description: Its pool., type: str, sample: nova}
+    project_id: {description: Its project., type: str, sample: default}
 changed_fixed_ips:
   description: The fixed IPs whose floating IPs changed.
   returned: always

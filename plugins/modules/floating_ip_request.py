@@ -124,9 +124,54 @@ by_host:
       kept_elsewhere: []
   contains:
     <host>:
-      description: The host's options (C(allocate), C(release), C(associate), C(disassociate), C(kept_elsewhere)).
+      description: The host's options for M(novalite.compute.floating_ip).
       type: dict
       sample: {allocate: [], release: [], associate: [], disassociate: [], kept_elsewhere: []}
+      contains:
+        allocate:
+          description: The addresses the host starts keeping (O(novalite.compute.floating_ip#module:allocate)).
+          type: list
+          elements: dict
+          sample: [{address: 192.168.96.129, pool: nova, project_id: default, auto_assigned: false,
+                    interface: null, instance_uuid: null}]
+          contains:
+            address: {description: The floating IP., type: str, sample: 192.168.96.129}
+            pool: {description: Its pool., type: str, sample: nova}
+            project_id: {description: The project it is allocated to., type: str, sample: default}
+            auto_assigned: {description: Given on create., type: bool, sample: false}
+            interface: {description: The pool's interface (or null)., type: str, sample: null}
+            instance_uuid: {description: 'For an auto-assigned one, its instance.', type: str, sample: null}
+        release:
+          description: The addresses the host stops keeping (O(novalite.compute.floating_ip#module:release)).
+          type: list
+          elements: str
+          sample: []
+        associate:
+          description: The bindings to make (O(novalite.compute.floating_ip#module:associate)).
+          type: list
+          elements: dict
+          sample: [{address: 192.168.96.129, instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0, fixed_ip: 10.1.0.2}]
+          contains:
+            address: {description: The floating IP., type: str, sample: 192.168.96.129}
+            instance_uuid: {description: The instance., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
+            fixed_ip: {description: Its fixed IP., type: str, sample: 10.1.0.2}
+        disassociate:
+          description: The bindings to undo (O(novalite.compute.floating_ip#module:disassociate)).
+          type: list
+          elements: str
+          sample: []
+        kept_elsewhere:
+          description: The floating IPs other hosts keep (O(novalite.compute.floating_ip#module:kept_elsewhere)).
+          type: list
+          elements: dict
+          sample: []
+          contains:
+            address: {description: The floating IP., type: str, sample: 192.168.96.129}
+            pool: {description: Its pool., type: str, sample: nova}
+            project_id: {description: The project it is allocated to., type: str, sample: default}
+            auto_assigned: {description: Given on create., type: bool, sample: false}
+            interface: {description: The pool's interface (or null)., type: str, sample: null}
+            instance_uuid: {description: 'For an auto-assigned one, its instance.', type: str, sample: null}
 floating_ips:
   description: The addresses this call touches, as they are after it.
   returned: always

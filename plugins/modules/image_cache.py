@@ -191,7 +191,7 @@ notes:
     send.
   - Verified base files stay in the cache when a later step fails; instance files made by the failed
     run are removed, and no C(.part) or half-converted base is ever left. The failure names the step
-    (C(failed_step)) and lists what was undone (C(rolled_back)).
+    (RV(failed_step)) and lists what was undone (RV(rolled_back)).
 requirements:
   - qemu-img (qemu-utils), prlimit (util-linux) on the compute host; e2fsprogs to grow ext filesystems.
 extends_documentation_fragment:
@@ -302,6 +302,10 @@ instances:
           description: The cached ramdisk.
           type: str
           sample: /var/lib/novalite/instances/_base/f5e3addd-0d74-5e6a-91ae-c225bbc3e0f6
+      sample:
+        disk: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
+        kernel: /var/lib/novalite/instances/_base/0ef8e9e7-4c68-5189-a840-817fea6291fe
+        ramdisk: /var/lib/novalite/instances/_base/f5e3addd-0d74-5e6a-91ae-c225bbc3e0f6
     created:
       description: The files this run made (in check mode, would make), sorted.
       type: list

@@ -116,6 +116,15 @@ by_host:
   type: dict
   returned: success
   sample: {compute1: [{uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, display_name: web-1}]}
+  contains:
+    <host>:
+      description: The instance records of RV(instances) that this compute host records.
+      type: list
+      elements: dict
+      sample: [{uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, display_name: web-1, host: compute1}]
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+        display_name: {description: Its display name., type: str, sample: web-1}
 hosts_used:
   description: The compute hosts that have at least one of the instances.
   type: list
@@ -139,9 +148,22 @@ snapshot_names:
   type: dict
   returned: success
   sample: {8383fb3d-7dcf-4203-b639-14c617b55259: web-1-snapshot}
+  contains:
+    <uuid>:
+      description: The name the instance's snapshot image gets.
+      type: str
+      sample: web-1-snapshot
 images:
   description: With O(action=rebuild), by instance uuid, the image record its disk is recreated from; otherwise empty.
   type: dict
   returned: success
   sample: {8383fb3d-7dcf-4203-b639-14c617b55259: {id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9, name: novalite-test-image}}
+  contains:
+    <uuid>:
+      description: The catalog's image record (the fields of O(images)).
+      type: dict
+      sample: {id: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9, name: novalite-test-image}
+      contains:
+        id: {description: The image's id., type: str, sample: 6172f6e7-9eb4-54c3-9a3e-e53169eb01b9}
+        name: {description: Its name., type: str, sample: novalite-test-image}
 """

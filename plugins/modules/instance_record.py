@@ -138,6 +138,11 @@ instances:
       description: The flavor before the resize (with O(vm_state=resized) only).
       type: dict
       sample: {name: m1.tiny, memory_mb: 512, vcpus: 1, root_gb: 0}
+      contains:
+        name: {description: The flavor's name., type: str, sample: m1.tiny}
+        memory_mb: {description: RAM in MB., type: int, sample: 512}
+        vcpus: {description: Virtual CPUs., type: int, sample: 1}
+        root_gb: {description: Root disk size (V(0) keeps the image's size)., type: int, sample: 0}
     old_host:
       description: The host before the resize or cold migration (with O(vm_state=resized) only).
       type: str
@@ -147,10 +152,24 @@ instances:
       type: str
       sample: "2024-05-01T10:00:00Z"
     network_info:
-      description: Its VIFs, as stored with O(vm_state=active).
+      description:
+        - Its VIFs, as stored with O(vm_state=active), in the shape of
+          RV(novalite.compute.nova_network#module:network_info) (see C(docs/contracts.md)).
       type: list
       elements: dict
-      sample: []
+      sample: [{id: 99a3c937-1a0f-48f7-8015-166d7644e9a0, address: "fa:16:3e:5a:f4:23", meta: {},
+                network: {id: e011b388-163b-4080-a083-bb63ebed7f6a, label: private, bridge: br100}}]
+      contains:
+        id: {description: The VIF's UUID., type: str, sample: 99a3c937-1a0f-48f7-8015-166d7644e9a0}
+        address: {description: The VIF's MAC., type: str, sample: "fa:16:3e:5a:f4:23"}
+        network:
+          description: The network, with its C(subnets) and their fixed and floating IPs.
+          type: dict
+          sample: {id: e011b388-163b-4080-a083-bb63ebed7f6a, label: private, bridge: br100}
+          contains:
+            id: {description: The network's UUID., type: str, sample: e011b388-163b-4080-a083-bb63ebed7f6a}
+            label: {description: Its label., type: str, sample: private}
+            bridge: {description: Its bridge., type: str, sample: br100}
     fault:
       description: Why it failed (with O(vm_state=error) only).
       type: str

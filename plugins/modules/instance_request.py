@@ -244,6 +244,11 @@ instances:
       description: The flavor, as RV(flavor).
       type: dict
       sample: {name: m1.tiny, memory_mb: 512, vcpus: 1, root_gb: 0}
+      contains:
+        name: {description: The flavor's name., type: str, sample: m1.tiny}
+        memory_mb: {description: RAM in MB., type: int, sample: 512}
+        vcpus: {description: Virtual CPUs., type: int, sample: 1}
+        root_gb: {description: Root disk size (V(0) keeps the image's size)., type: int, sample: 0}
     image_ref:
       description: The image's id.
       type: str
@@ -348,9 +353,14 @@ image:
       type: int
       sample: 25165824
     properties:
-      description: Its properties (C(kernel_id), C(ramdisk_id), C(architecture), C(hypervisor_type), ...).
+      description: Its properties (Glance's image properties; those below are the ones read here).
       type: dict
       sample: {}
+      contains:
+        kernel_id: {description: The kernel image of an AMI-style image., type: str, sample: null}
+        ramdisk_id: {description: The ramdisk image of an AMI-style image., type: str, sample: null}
+        architecture: {description: Matched by the scheduler's image properties filter., type: str, sample: x86_64}
+        hypervisor_type: {description: Matched by the scheduler's image properties filter., type: str, sample: qemu}
 network:
   description:
     - The checked definition of network O(network), every field filled in (null without O(networks)).
@@ -384,4 +394,14 @@ security_group_definitions:
   elements: dict
   returned: success
   sample: [{name: web, rules: [{protocol: tcp, port: 443}]}]
+  contains:
+    name: {description: The group's name., type: str, sample: web}
+    rules:
+      description: Its rules, as O(novalite.compute.nwfilter#module:security_groups[].rules) takes them.
+      type: list
+      elements: dict
+      sample: [{protocol: tcp, port: 443}]
+      contains:
+        protocol: {description: V(tcp), V(udp) or V(icmp)., type: str, sample: tcp}
+        port: {description: One destination port (or C(port_range_min) and C(port_range_max) for a range)., type: int, sample: 443}
 """

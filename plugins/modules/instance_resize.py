@@ -171,6 +171,19 @@ instances:
       sample: {path: /var/lib/novalite/instances/instance-0000000a/disk, format: qcow2, virtual_size: 33554432,
                backing_file: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b,
                base_name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b, base_root_gb: 0}
+      contains:
+        path: {description: The disk's path., type: str, sample: /var/lib/novalite/instances/instance-0000000a/disk}
+        format: {description: Its format., type: str, sample: qcow2}
+        virtual_size: {description: Its virtual size in bytes., type: int, sample: 33554432}
+        backing_file:
+          description: Its backing file (null for a disk without one).
+          type: str
+          sample: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
+        base_name: {description: The backing file's name in C(_base)., type: str, sample: 7a59e898ff7f55befd305e3ecf1ad853cb48115b}
+        base_root_gb:
+          description: The root size the base was resized to (V(0) for the original), null when not a C(_base) file.
+          type: int
+          sample: 0
     sent:
       description: The files copied, with their size (O(state=migrated)).
       type: list
@@ -178,6 +191,13 @@ instances:
       returned: when files were copied
       sample: [{source: /var/lib/novalite/instances/instance-0000000a_resize/disk,
                 target: /var/lib/novalite/instances/instance-0000000a/disk.migrated, bytes: 1376256}]
+      contains:
+        source: {description: The file copied., type: str, sample: /var/lib/novalite/instances/instance-0000000a_resize/disk}
+        target:
+          description: Where it went (C(<host>:<path>) for another host).
+          type: str
+          sample: /var/lib/novalite/instances/instance-0000000a/disk.migrated
+        bytes: {description: Its size., type: int, sample: 1376256}
     virtual_size:
       description: The disk's virtual size after the call (O(state=finished)).
       type: int
@@ -193,6 +213,15 @@ instances:
       type: dict
       returned: with O(state=reverted), when there was a migration record
       sample: {uuid: b110ed3b-9cc3-4d30-b433-a71090166b2c, host: compute1, flavor: {name: m1.tiny}}
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: b110ed3b-9cc3-4d30-b433-a71090166b2c}
+        host: {description: The source host., type: str, sample: compute1}
+        flavor:
+          description: The flavor before the resize (every field of an instance record's flavor).
+          type: dict
+          sample: {name: m1.tiny}
+          contains:
+            name: {description: The flavor's name., type: str, sample: m1.tiny}
     assumed:
       description: Files taken as made by earlier steps (check mode with O(assume_prepared)).
       type: list

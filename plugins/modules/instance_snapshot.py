@@ -112,7 +112,10 @@ images:
     properties:
       description: Nova's snapshot properties.
       type: dict
-      sample: {image_type: snapshot}
+      sample: {image_type: snapshot, instance_uuid: 8383fb3d-7dcf-4203-b639-14c617b55259}
+      contains:
+        image_type: {description: V(snapshot)., type: str, sample: snapshot}
+        instance_uuid: {description: The instance it was taken of., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
 catalog:
   description: The catalog the images are in.
   type: str

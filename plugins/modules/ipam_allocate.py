@@ -227,19 +227,31 @@ by_host:
           sample: 10.1.0.3
         instances:
           description:
-            - Its instances, for O(novalite.compute.nova_network#module:instances), each with C(instance_uuid),
-              C(instance_name), C(hostname), C(address), C(mac) and C(vif_id) as in RV(allocations).
+            - Its instances, for O(novalite.compute.nova_network#module:instances), with the fields of RV(allocations).
           type: list
           elements: dict
           sample: [{instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0, hostname: vm1, address: 10.1.0.2}]
+          contains:
+            instance_uuid: {description: The instance's UUID., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
+            instance_name: {description: Its libvirt name (null when never given)., type: str, sample: instance-0000000a}
+            hostname: {description: Its hostname., type: str, sample: vm1}
+            address: {description: Its fixed IP., type: str, sample: 10.1.0.2}
+            mac: {description: Its MAC., type: str, sample: "fa:16:3e:76:b4:2f"}
+            vif_id: {description: Its VIF UUID., type: str, sample: 99a3c937-1a0f-48f7-8015-166d7644e9a0}
         floating_ips:
           description:
-            - With O(floating_ip), its instances' floating IPs, for O(novalite.compute.nova_network#module:floating_ips)
-              (C(address), C(pool), C(project_id), C(auto_assigned), C(interface), C(instance_uuid)).
+            - With O(floating_ip), its instances' floating IPs, for O(novalite.compute.nova_network#module:floating_ips).
           type: list
           elements: dict
           sample: [{address: 192.168.96.129, pool: nova, project_id: default, auto_assigned: true, interface: null,
                     instance_uuid: 90844617-d71f-474f-9cdf-35e244c846b0}]
+          contains:
+            address: {description: The floating IP., type: str, sample: 192.168.96.129}
+            pool: {description: Its pool (O(floating_pool))., type: str, sample: nova}
+            project_id: {description: "The instance's project (O(requests[].project_id)).", type: str, sample: default}
+            auto_assigned: {description: Always V(true) here (released with the instance)., type: bool, sample: true}
+            interface: {description: The pool's interface (null for the public interface)., type: str, sample: null}
+            instance_uuid: {description: The instance it is for., type: str, sample: 90844617-d71f-474f-9cdf-35e244c846b0}
 dns_names:
   description: "Every instance of the network on every host, C({address: hostname}) (empty for a release alone)."
   returned: always

@@ -27,8 +27,8 @@ description:
   - Any failure while applying (a failed start, a guest that is not up within O(wait_timeout), an error writing the
     instance directory, any libvirt error) undoes everything this call did (domains it defined are undefined,
     previous definitions restored, guests it started destroyed, files it wrote restored or removed). The failure
-    names its step in C(failed_step) and lists what was undone in C(rolled_back) and what could not be undone in
-    C(rollback_failures); a failed start carries libvirt's message and the last lines of
+    names its step in RV(failed_step) and lists what was undone in RV(rolled_back) and what could not be undone in
+    RV(rollback_failures); a failed start carries libvirt's message and the last lines of
     C(/var/log/libvirt/qemu/<name>.log).
   - Input is checked before anything changes, for the whole batch.
 author:

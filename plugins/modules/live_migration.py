@@ -176,6 +176,19 @@ instances:
       sample: {path: /var/lib/novalite/instances/instance-0000000a/disk, format: qcow2, virtual_size: 33554432,
                backing_file: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b,
                base_name: 7a59e898ff7f55befd305e3ecf1ad853cb48115b, base_root_gb: 0}
+      contains:
+        path: {description: The disk's path., type: str, sample: /var/lib/novalite/instances/instance-0000000a/disk}
+        format: {description: Its format., type: str, sample: qcow2}
+        virtual_size: {description: Its virtual size in bytes., type: int, sample: 33554432}
+        backing_file:
+          description: Its backing file (null for a disk without one).
+          type: str
+          sample: /var/lib/novalite/instances/_base/7a59e898ff7f55befd305e3ecf1ad853cb48115b
+        base_name: {description: The backing file's name in C(_base)., type: str, sample: 7a59e898ff7f55befd305e3ecf1ad853cb48115b}
+        base_root_gb:
+          description: The root size the base was resized to (V(0) for the original), null when not a C(_base) file.
+          type: int
+          sample: 0
     config_drive:
       description: Whether the instance has a config drive to send (O(state=checked)).
       type: bool
@@ -198,6 +211,11 @@ instances:
       type: dict
       returned: when it migrated
       sample: {time_elapsed: 2062, downtime: 85, data_total: 554508288, memory_iteration: 3}
+      contains:
+        time_elapsed: {description: The job's duration in ms., type: int, sample: 2062}
+        downtime: {description: How long the guest was paused in ms., type: int, sample: 85}
+        data_total: {description: Bytes to transfer., type: int, sample: 554508288}
+        memory_iteration: {description: Rounds of memory copying., type: int, sample: 3}
 migrated:
   description: The instances that moved (O(state=migrated)), also when a later one failed.
   returned: with O(state=migrated)

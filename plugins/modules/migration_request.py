@@ -63,7 +63,7 @@ options:
     description: The host to move to; the scheduler's filters still apply to it.
     type: str
   auto_confirm:
-    description: Confirm the resize or cold migration at once (the move's C(auto_confirm)).
+    description: Confirm the resize or cold migration at once (the move's RV(moves[].auto_confirm)).
     type: bool
     default: false
   hosts:
@@ -127,7 +127,7 @@ operation:
 moves:
   description:
     - One entry per instance that moves, in display-name order; the roles read it.
-    - For a confirm, an entry without C(record) (C(orphan)) cleans up after an instance deleted while resized.
+    - For a confirm, an entry without RV(moves[].record) (C(orphan)) cleans up after an instance deleted while resized.
   returned: success
   type: list
   elements: dict
@@ -175,17 +175,31 @@ moves:
       type: bool
       sample: false
     old_flavor:
-      description: The flavor before.
+      description: The flavor before (every field of an instance record's C(flavor)).
       type: dict
       sample: {name: m1.tiny, memory_mb: 512, vcpus: 1, root_gb: 0}
+      contains:
+        name: {description: The flavor's name., type: str, sample: m1.tiny}
+        memory_mb: {description: RAM in MB., type: int, sample: 512}
+        vcpus: {description: Virtual CPUs., type: int, sample: 1}
+        root_gb: {description: Root disk size in GB., type: int, sample: 0}
     new_flavor:
-      description: The flavor after.
+      description: The flavor after (every field of an instance record's C(flavor)).
       type: dict
       sample: {name: m1.small, memory_mb: 2048, vcpus: 1, root_gb: 20}
+      contains:
+        name: {description: The flavor's name., type: str, sample: m1.tiny}
+        memory_mb: {description: RAM in MB., type: int, sample: 512}
+        vcpus: {description: Virtual CPUs., type: int, sample: 1}
+        root_gb: {description: Root disk size in GB., type: int, sample: 0}
     power_on:
       description: Whether the instance runs after the move (it ran before).
       type: bool
       sample: true
+    auto_confirm:
+      description: Whether the resize or cold migration is confirmed at once (O(auto_confirm)).
+      type: bool
+      sample: false
     target_uri:
       description: The target's libvirt URI (null on the same host).
       type: str
@@ -201,22 +215,64 @@ moves:
       sample: [{definition: {uuid: e011b388-163b-4080-a083-bb63ebed7f6a, label: private},
                 instances: [{instance_uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, address: 10.1.0.2,
                              mac: "fa:16:3e:5a:f4:23"}], dhcp_server: 10.1.0.5}]
+      contains:
+        definition:
+          description: The network definition the source host recorded (the O(novalite.compute.nova_network#module:network) fields).
+          type: dict
+          sample: {uuid: e011b388-163b-4080-a083-bb63ebed7f6a, label: private}
+          contains:
+            uuid: {description: The network's uuid., type: str, sample: e011b388-163b-4080-a083-bb63ebed7f6a}
+            label: {description: Its label., type: str, sample: private}
+        instances:
+          description: The instance's fixed IPs in it, for O(novalite.compute.nova_network#module:instances) on the target.
+          type: list
+          elements: dict
+          sample: [{instance_uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, address: 10.1.0.2, mac: "fa:16:3e:5a:f4:23"}]
+          contains:
+            instance_uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+            address: {description: Its fixed IP., type: str, sample: 10.1.0.2}
+            mac: {description: Its MAC., type: str, sample: "fa:16:3e:5a:f4:23"}
+        dhcp_server: {description: The target's DHCP-server address in the network., type: str, sample: 10.1.0.5}
     record:
-      description: The instance record as it is now.
+      description:
+        - The instance record as it is now.
+        - Every field of an instance record (see C(docs/contracts.md)); the main ones below.
       type: dict
       sample: {uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, vm_state: active}
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+        vm_state: {description: Its vm state., type: str, sample: active}
+        host: {description: Its host., type: str, sample: compute1}
     final_record:
-      description: The record the target keeps after the move (vm_state resized, or active for a live migration).
+      description:
+        - The record the target keeps after the move (vm_state resized, or active for a live migration).
+        - Every field of an instance record (see C(docs/contracts.md)); the main ones below.
       type: dict
       sample: {uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, vm_state: resized, old_host: compute1}
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+        vm_state: {description: Its vm state., type: str, sample: resized}
+        host: {description: Its host., type: str, sample: compute2}
     confirmed_record:
-      description: The record once the resize is confirmed.
+      description:
+        - The record once the resize is confirmed.
+        - Every field of an instance record (see C(docs/contracts.md)); the main ones below.
       type: dict
       sample: {uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, vm_state: active}
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+        vm_state: {description: Its vm state., type: str, sample: active}
+        host: {description: Its host., type: str, sample: compute2}
     reverted_record:
-      description: The record as it was before the resize, for a revert.
+      description:
+        - The record as it was before the resize, for a revert.
+        - Every field of an instance record (see C(docs/contracts.md)); the main ones below.
       type: dict
       sample: {uuid: 8383fb3d-7dcf-4203-b639-14c617b55259, vm_state: active, host: compute1}
+      contains:
+        uuid: {description: The instance's uuid., type: str, sample: 8383fb3d-7dcf-4203-b639-14c617b55259}
+        vm_state: {description: Its vm state., type: str, sample: active}
+        host: {description: Its host., type: str, sample: compute1}
 unchanged:
   description: The instances for which there is nothing to do, and why.
   returned: success
@@ -224,6 +280,11 @@ unchanged:
   elements: dict
   sample: [{display_name: web-2, uuid: 0c3d2f0e-33a4-4a43-9a55-fd5d0d3b7a49, host: compute2,
             reason: has flavor m1.small already}]
+  contains:
+    display_name: {description: The instance's display name., type: str, sample: web-2}
+    uuid: {description: Its uuid., type: str, sample: 0c3d2f0e-33a4-4a43-9a55-fd5d0d3b7a49}
+    host: {description: Its host., type: str, sample: compute2}
+    reason: {description: Why nothing is done., type: str, sample: has flavor m1.small already}
 sources:
   description: The hosts instances leave.
   returned: success

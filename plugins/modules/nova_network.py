@@ -350,13 +350,58 @@ network_info:
                   C(dhcp_domain) (the domain of the guests' names).
               type: dict
               sample: {tenant_id: null, multi_host: true, should_create_bridge: true, bridge_interface: eth0}
+              contains:
+                tenant_id: {description: The network's O(network.project_id)., type: str, sample: null}
+                multi_host: {description: O(network.multi_host)., type: bool, sample: true}
+                should_create_bridge: {description: Always V(true)., type: bool, sample: true}
+                bridge_interface: {description: O(network.bridge_interface)., type: str, sample: eth0}
+                dhcp_domain: {description: O(network.dhcp_domain)., type: str, sample: novalocal}
             subnets:
               description:
-                - The IPv4 subnet (C(cidr), C(version) V(4), C(ips) with the fixed IP and its C(floating_ips), C(gateway), C(dns),
-                  C(routes), C(meta.dhcp_server)), then an empty IPv6 one (C(cidr) and C(version) null).
+                - The IPv4 subnet with the instance's fixed IP, then an empty IPv6 one (C(cidr) and C(version) null), as
+                  FlatDHCP networks had.
               type: list
               elements: dict
               sample: [{cidr: 10.1.0.0/16, version: 4, meta: {dhcp_server: 10.1.0.3}}, {cidr: null, version: null}]
+              contains:
+                cidr: {description: The subnet (null for the IPv6 one)., type: str, sample: 10.1.0.0/16}
+                version: {description: V(4) (null for the IPv6 one)., type: int, sample: 4}
+                ips:
+                  description: The instance's fixed IP (none in the IPv6 subnet).
+                  type: list
+                  elements: dict
+                  sample: [{address: 10.1.0.2, type: fixed, version: 4, meta: {}, floating_ips: []}]
+                  contains:
+                    address: {description: The fixed IP., type: str, sample: 10.1.0.2}
+                    type: {description: V(fixed)., type: str, sample: fixed}
+                    version: {description: V(4)., type: int, sample: 4}
+                    floating_ips:
+                      description: The floating IPs bound to it (C(type) V(floating)).
+                      type: list
+                      elements: dict
+                      sample: [{address: 192.168.96.129, type: floating, version: 4, meta: {}}]
+                      contains:
+                        address: {description: The floating IP., type: str, sample: 192.168.96.129}
+                gateway:
+                  description: The network's gateway (C(type) V(gateway); C(address) null in the IPv6 subnet).
+                  type: dict
+                  sample: {address: 10.1.0.1, type: gateway, version: 4, meta: {}}
+                  contains:
+                    address: {description: The gateway's address., type: str, sample: 10.1.0.1}
+                dns:
+                  description: The network's DNS servers, O(network.dns1) and O(network.dns2) when set.
+                  type: list
+                  elements: dict
+                  sample: [{address: 8.8.4.4, type: dns, version: 4, meta: {}}]
+                  contains:
+                    address: {description: The DNS server's address., type: str, sample: 8.8.4.4}
+                routes: {description: Empty (FlatDHCP had no extra routes)., type: list, elements: str, sample: []}
+                meta:
+                  description: This host's DHCP address on the network.
+                  type: dict
+                  sample: {dhcp_server: 10.1.0.3}
+                  contains:
+                    dhcp_server: {description: The address dnsmasq serves from., type: str, sample: 10.1.0.3}
 fixed_ips:
   description: The committed fixed IP of each instance of O(instances), in order (empty unless O(state=present)).
   returned: always

@@ -18,8 +18,8 @@ description:
     libvirt applies a redefined filter to the running guests that use it.
   - Filters are defined in dependency order (base filters, security groups, instance filters) and removed in the
     reverse order. If any step fails, the filters this call created are undefined and the ones it changed or
-    removed are restored; the failure names its step in C(failed_step) and lists what was undone in
-    C(rolled_back) and what could not be undone in C(rollback_failures).
+    removed are restored; the failure names its step in RV(failed_step) and lists what was undone in
+    RV(rolled_back) and what could not be undone in RV(rollback_failures).
   - "With O(base_filters=true) the host gets Nova's static filters: C(nova-base) (libvirt's no-mac-spoofing,
     no-ip-spoofing, no-arp-spoofing and allow-dhcp-server) and C(nova-nodhcp) (the same without DHCP), plus three
     iptables-level filters that build the per-instance firewall of Nova's C(IptablesFirewallDriver) around the

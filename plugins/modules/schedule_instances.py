@@ -98,6 +98,11 @@ placements:
   type: dict
   returned: success
   sample: {8383fb3d-7dcf-4203-b639-14c617b55259: compute1}
+  contains:
+    <uuid>:
+      description: The compute host chosen for the instance with this uuid.
+      type: str
+      sample: compute1
 hosts_used:
   description: Names of the hosts that have at least one of the instances.
   type: list

@@ -82,3 +82,20 @@ def test_argument_spec_defaults_are_the_real_ones(role):
         if name in ("request_networks", "floating_ip_networks"):  # the big private network: described in the spec
             continue
         assert options[name].get("default") == real, name
+
+
+@pytest.mark.parametrize("role", [r for r in role_names() if (ROLES / r / "meta" / "argument_specs.yml").exists()])
+def test_every_role_option_is_described_and_says_what_unset_means(role):
+    """A description for every option; one that is neither required nor defaulted says what unset means
+    (a computed default is described: "default ...", "by default ...", "unset, ...")."""
+    specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    for entry_point, entry in specs.items():
+        assert entry.get("short_description"), entry_point
+        for name, option in (entry.get("options") or {}).items():
+            where = "%s:%s.%s" % (role, entry_point, name)
+            description = option.get("description")
+            text = " ".join(description) if isinstance(description, list) else str(description or "")
+            assert text, where + " has no description"
+            if not option.get("required") and "default" not in option:
+                assert re.search(r"\b(default|unset|else|none|left out)\b", text, re.I), \
+                    where + ": neither required nor defaulted, and unset is not described"

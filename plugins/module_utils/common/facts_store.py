@@ -16,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock, read_text, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_FACTS_PATH
+
 SCHEMA_VERSION = 1
 SECTIONS = ("networks", "fixed_ips", "instances", "floating_ips", "floating_associations")
 
