@@ -17,7 +17,8 @@ Figures (each the best of --repeat runs):
                               5 ms) and 10,000 at once with 55,000 in use (a /16 has only 65,533 to
                               hand out; target 1 s), each in the worse of its two layouts, plus the
                               same through the whole ipam_allocate call for the record.
-Prints a table (figure, seconds, target, met/missed) and writes bench/results/scale.json
+Prints a table (figure, wall-clock and CPU seconds, target, met/missed: held to the wall clock, with
+the load average beside it, since the machine may be shared) and writes bench/results/scale.json
 (git-ignored). ``--profile FIGURE`` (create, ipam-1, ipam-10000) prints cProfile's top functions of
 one run instead.
 """
@@ -25,6 +26,7 @@ one run instead.
 import argparse
 import cProfile
 import json
+import os
 import platform
 import pstats
 import sys
@@ -132,9 +134,9 @@ def figures():
 def measure(repeat):
     results = []
     for name, target, action, prepare in figures():
-        seconds, outcome = ipam_bench.best_of(repeat, action, prepare)
-        results.append({"figure": name, "seconds": round(seconds, 4), "target": target,
-                        "met": None if target is None else seconds <= target, "outcome": outcome})
+        seconds, cpu_seconds, outcome = ipam_bench.best_of(repeat, action, prepare)
+        results.append({"figure": name, "seconds": round(seconds, 4), "cpu_seconds": round(cpu_seconds, 4),
+                        "target": target, "met": None if target is None else seconds <= target, "outcome": outcome})
     return results
 
 
@@ -159,17 +161,23 @@ def main():
     if args.profile:
         profile(args.profile)
         return
+    load_before = os.getloadavg()
     results = measure(args.repeat)
-    print("%-66s %9s %8s  %-6s  %s" % ("figure", "seconds", "target", "", "outcome"))
+    load_after = os.getloadavg()
+    print("%-66s %9s %9s %8s  %-6s  %s" % ("figure", "seconds", "cpu", "target", "", "outcome"))
     for row in results:
         target = "%.3f" % row["target"] if row["target"] is not None else "-"
         verdict = "-" if row["met"] is None else ("met" if row["met"] else "MISSED")
-        print("%-66s %9.4f %8s  %-6s  %s" % (row["figure"], row["seconds"], target, verdict, row["outcome"][:48]))
+        print("%-66s %9.4f %9.4f %8s  %-6s  %s" % (row["figure"], row["seconds"], row["cpu_seconds"], target, verdict,
+                                                  row["outcome"][:48]))
+    print("targets are held to the wall clock; %d CPUs, load average %.1f before and %.1f after"
+          % (os.cpu_count(), load_before[0], load_after[0]))
     out = ipam_bench.RESULTS / "scale.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
-                               "processor": platform.processor(), "repeat": args.repeat, "figures": results},
-                              indent=2) + "\n")
+                               "processor": platform.processor(), "cpus": os.cpu_count(),
+                               "load_average": [load_before[0], load_after[0]], "repeat": args.repeat,
+                               "figures": results}, indent=2) + "\n")
     print("wrote %s" % out)
 
 
