@@ -121,13 +121,10 @@ def _auto_assign(session, documents, pool, requests, projects, result):
 
 def _dns_names(network, documents, result):
     """{address: hostname} of every instance of the network: every host's fixed IPs and this allocation's."""
-    names = {}
-    for document in documents.values():
-        for record in (document.get("fixed_ips") or {}).values():
-            if record.get("network_id") == network.uuid:
-                names[record["address"]] = record["hostname"]
+    names = {record["address"]: record["hostname"] for document in documents.values()
+             for record in (document.get("fixed_ips") or {}).values() if record.get("network_id") == network.uuid}
     names.update((record["address"], record["hostname"]) for record in result.fixed_ips)
-    return dict(sorted(names.items()))
+    return {address: names[address] for address in sorted(names)}
 
 
 def _network(args):

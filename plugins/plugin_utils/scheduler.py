@@ -181,10 +181,15 @@ def rejections(host, request, filters=DEFAULT_FILTERS):
     return reasons
 
 
-def select_host(hosts, request, filters=DEFAULT_FILTERS, weigher=ram_weight):
-    refused = {host.name: rejections(host, request, filters) for host in hosts}
-    passing = [host for host in hosts if not refused[host.name]]
+def select_host(hosts, request, filters=DEFAULT_FILTERS, weigher=ram_weight, verdicts=None):
+    """The best host for ``request``; ``verdicts`` ({host index: reasons}) holds what is already known and is filled in."""
+    verdicts = {} if verdicts is None else verdicts
+    for index, host in enumerate(hosts):
+        if index not in verdicts:
+            verdicts[index] = rejections(host, request, filters)
+    passing = [host for index, host in enumerate(hosts) if not verdicts[index]]
     if not passing:
+        refused = {host.name: verdicts[index] for index, host in enumerate(hosts)}
         details = "; ".join("%s (%s)" % (name, ", ".join(reasons)) for name, reasons in sorted(refused.items()))
         raise NoValidHost("No valid host was found for %s (%s): %s"
                           % (request["label"], request["flavor"]["name"], details or "no compute hosts"),
@@ -194,15 +199,48 @@ def select_host(hosts, request, filters=DEFAULT_FILTERS, weigher=ram_weight):
 
 
 def schedule(requests, hosts, filters=DEFAULT_FILTERS, weigher=ram_weight):
-    """{request id: host name} for every request, each placement seen by the next."""
+    """{request id: host name} for every request, each placement seen by the next.
+
+    The filters' verdicts on a host are kept for the next request that asks the same (see
+    ``request_signature``) until a placement on that host changes them: after its first request, a
+    batch of 1,000 over 100 hosts filters one host per placement instead of all 100.
+    """
     placements = {}
+    verdicts = {}  # request signature -> {host index: reasons}
+    reusable = set(filters) <= SIGNATURE_FILTERS
     for request in requests:
-        host = select_host(hosts, request, filters, weigher)
+        signature = request_signature(request) if reusable else None
+        known = verdicts.setdefault(signature, {}) if signature is not None else None
+        host = select_host(hosts, request, filters, weigher, known)
         host.consume(request["flavor"])
         placements[request["id"]] = host.name
+        index = next(index for index, candidate in enumerate(hosts) if candidate is host)
+        for cached in verdicts.values():
+            cached.pop(index, None)  # the placement changed what the filters see of this host
         if request.get("group"):
             request["group"]["hosts"].add(host.name)  # Nova's group_hosts: this request's placements count
     return placements
+
+
+# Filters whose verdict depends on the host's state and the request's signature alone (the server
+# group filters too: a request with a group has no signature).
+SIGNATURE_FILTERS = frozenset(DEFAULT_FILTERS)
+
+
+def request_signature(request):
+    """What SIGNATURE_FILTERS read of ``request``, hashable; None when it cannot be (a server group, odd values)."""
+    if request.get("group"):
+        return None
+    flavor = request["flavor"]
+    try:
+        signature = (flavor["memory_mb"], flavor["vcpus"], flavor["root_gb"], flavor.get("ephemeral_gb", 0),
+                     flavor.get("swap", 0), request.get("target_host"), request.get("availability_zone"),
+                     tuple(sorted((request.get("image_properties") or {}).items())),
+                     tuple(request.get("ignore_hosts") or ()))
+        hash(signature)
+    except TypeError:
+        return None
+    return signature
 
 
 def server_groups(records, documents):

@@ -1,9 +1,10 @@
+import json
 import multiprocessing
 
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
+from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger, ledger_text
 
 
 class Clock:
@@ -80,3 +81,36 @@ def test_concurrent_sessions_never_hand_out_the_same_value(tmp_path):
         proc.join(30)
     values = sorted(results.get(timeout=5) for _p in procs)
     assert values == list(range(1, 9))
+
+
+def test_the_ledger_is_json_with_one_reservation_a_line(tmp_path):
+    clock = Clock()
+    ledger = ReservationLedger(str(tmp_path), ttl=60, clock=clock)
+    with ledger.session() as session:
+        session.reserve("fixed_ips/n1", "b", {"address": "10.1.0.3", "mac": "fa:16:3e:00:00:01"})
+        session.reserve("fixed_ips/n1", "a", {"address": "10.1.0.2"})
+        session.reserve("instance_ids", "a", 7)
+        session.forget("instance_ids", "a")
+    text = (tmp_path / "reservations.json").read_text()
+    assert json.loads(text) == {"fixed_ips/n1": {"a": {"value": {"address": "10.1.0.2"}, "expires": 1060.0},
+                                                 "b": {"value": {"address": "10.1.0.3", "mac": "fa:16:3e:00:00:01"},
+                                                       "expires": 1060.0}},
+                                "instance_ids": {}}
+    assert text.splitlines() == [
+        "{", ' "fixed_ips/n1": {',
+        '  "a": {"expires": 1060.0, "value": {"address": "10.1.0.2"}},',
+        '  "b": {"expires": 1060.0, "value": {"address": "10.1.0.3", "mac": "fa:16:3e:00:00:01"}}',
+        " },", ' "instance_ids": {}', "}"]
+    assert ledger_text({}) == "{}\n"
+
+
+def test_a_session_that_only_reads_leaves_the_file_as_it_was(tmp_path):
+    clock = Clock()
+    ledger = ReservationLedger(str(tmp_path), ttl=60, clock=clock)
+    with ledger.session() as session:
+        session.reserve("k", "a", [1, 2])
+    before = (tmp_path / "reservations.json").stat().st_mtime_ns
+    with ledger.session() as session:
+        assert session.reserved("k") == {"a": [1, 2]}
+        session.forget("k", "nothing")
+    assert (tmp_path / "reservations.json").stat().st_mtime_ns == before

@@ -1,11 +1,13 @@
 """plugin_utils/scheduler.py: host states from hostvars, the filters, the RAM weigher, placements."""
 
+import random
+
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import find_flavor
 from ansible_collections.novalite.compute.plugins.plugin_utils.scheduler import (
-    HostState, NoValidHost, host_states, place_instances, schedule)
+    DEFAULT_FILTERS, HostState, NoValidHost, host_states, place_instances, request_signature, schedule)
 
 TINY = find_flavor("m1.tiny")
 LARGE = find_flavor("m1.large")
@@ -160,3 +162,58 @@ def test_ignore_hosts_are_never_chosen_and_are_named_when_nothing_else_fits():
     with pytest.raises(NoValidHost, match="ignore_hosts_filter: the request ignores this host"):
         place_instances([{"uuid": "b", "name": "instance-b", "flavor": TINY}], hostvars, HOSTS, {}, {},
                         ignore_hosts=HOSTS)
+
+
+# --- verdicts kept between requests of one batch ---------------------------------------------------
+
+def always_pass(host, request):
+    return None
+
+
+def mixed_batch(seed, size):
+    """Hosts whose free RAM (the weight) and disk or cores (filters) disagree, and a batch of mixed requests."""
+    rng = random.Random(seed)
+    nodes = [node(memory_mb=rng.choice((4096, 8192, 16384)), used_mb=rng.randrange(0, 4096, 512), vcpus=rng.choice((2, 4)),
+                  local_gb=rng.choice((30, 60, 400))) for _index in range(5)]
+    flavors = [TINY, find_flavor("m1.small"), find_flavor("m1.medium")]
+    batch = [req(str(n), flavor=rng.choice(flavors), **rng.choice(({}, {}, {"target_host": "compute2"},
+                                                                    {"availability_zone": "az2"})))
+             for n in range(size)]
+    return nodes, batch
+
+
+def placed_or_refused(nodes, batch, filters):
+    state = hosts(*nodes)
+    state[3].availability_zone = state[4].availability_zone = "az2"
+    try:
+        return schedule(batch, state, filters)
+    except NoValidHost as refused:
+        return refused.msg
+
+
+def test_kept_verdicts_place_a_mixed_batch_as_filtering_every_host_each_time():
+    """The kept verdicts give the placements (or the refusal) of filtering every host for every request."""
+    outcomes = []
+    for seed in range(12):
+        nodes, batch = mixed_batch(seed, 3 + seed * 3)
+        outcome = placed_or_refused(nodes, batch, DEFAULT_FILTERS)
+        assert outcome == placed_or_refused(nodes, batch, DEFAULT_FILTERS + (always_pass,)), seed
+        outcomes.append(isinstance(outcome, dict))
+    assert True in outcomes and False in outcomes  # both a whole batch placed and a refusal were compared
+
+
+def test_a_placement_is_seen_by_the_next_request_with_kept_verdicts():
+    # compute1 keeps the most free RAM, but its disk holds one m1.small: the second goes to compute2
+    small = find_flavor("m1.small")
+    state = hosts(node(memory_mb=16384, local_gb=30), node(memory_mb=8192, local_gb=200))
+    assert schedule([req("a", flavor=small), req("b", flavor=small)], state) == {"a": "compute1", "b": "compute2"}
+
+
+@pytest.mark.parametrize("extra, signed", [({}, True), ({"image_properties": {"architecture": "x86_64"}}, True),
+                                           ({"group": {"name": "g", "policy": "affinity", "hosts": set()}}, False),
+                                           ({"image_properties": {"os": ["a"]}}, False)])
+def test_request_signature_only_for_what_the_filters_read_alone(extra, signed):
+    signature = request_signature(req("a", **extra))
+    assert (signature is not None) == signed
+    if signed:
+        assert signature == request_signature(req("other-id", **extra))

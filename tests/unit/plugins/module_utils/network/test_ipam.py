@@ -9,7 +9,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.common import val
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.network import records as service
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import (
-    AllocationRequest, NetworkUsage, address_numbers, allocate, free_count, generate_macs, lowest_free)
+    AddressMap, AllocationRequest, NetworkUsage, address_integers, address_key, address_numbers, allocate, free_count,
+    generate_macs, lowest_free)
 
 
 # --- address arithmetic ----------------------------------------------------------------------
@@ -32,6 +33,65 @@ def test_lowest_free_of_a_full_pool_is_empty():
     assert lowest_free(pool, [], 0) == []
 
 
+@pytest.mark.parametrize("run", range(5))
+def test_the_address_map_agrees_with_ipset_difference(run):
+    rng = random.Random(run)
+    pool = IPSet(["10.1.0.0/22"]) - IPSet(["10.1.1.0/26", "10.1.0.1/32", "10.1.3.255/32", "10.1.0.0/32"])
+    # some taken addresses fall outside the pool (the reserved ones, another network): never handed out either way
+    taken = ["10.%d.%d.%d" % (rng.choice((1, 1, 1, 2)), rng.randrange(5), rng.randrange(256))
+             for _index in range(rng.choice((0, 10, 500, 900)))]
+    expected = [str(a) for a in (pool - IPSet(taken))]
+    address_map = AddressMap(pool)
+    address_map.take(address_integers(taken))
+    for count in (0, 1, 7, 300, 5000):
+        assert address_map.lowest_free(count) == expected[:count]
+    assert address_map.free_count() == len(expected)
+    copy = address_map.copy()
+    copy.take(address_integers(address_map.lowest_free(3)))
+    assert copy.lowest_free(1) == address_map.lowest_free(4)[3:]
+    assert address_map.free_count() - copy.free_count() == min(3, address_map.free_count())
+
+
+def test_the_address_map_of_an_empty_pool_has_nothing_free():
+    address_map = AddressMap(IPSet())
+    address_map.take([address_key("10.1.0.5")])
+    assert (address_map.lowest_free(1), address_map.free_count()) == ([], 0)
+
+
+def test_the_address_map_keeps_far_apart_ranges_apart():
+    """A floating pool of two ranges 180 million addresses apart: a map per range, not one across them."""
+    pool = IPSet(["10.0.0.0/30", "192.168.0.0/30"])
+    address_map = AddressMap(pool)
+    assert [len(taken) for taken in address_map.maps] == [4, 4]
+    address_map.take(address_integers(["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "192.168.0.1", "9.0.0.0",
+                                       "10.0.0.4", "192.167.255.255", "192.168.0.4"]))
+    assert address_map.lowest_free(2) == ["192.168.0.0", "192.168.0.2"] and address_map.free_count() == 3
+
+
+def test_address_integers_keep_order_and_repeats():
+    addresses = ["10.1.0.9", "0.0.0.0", "255.255.255.255", "10.1.0.9", "192.168.96.80"]
+    assert list(address_integers(addresses)) == [address_key(a) for a in addresses]
+    assert list(address_integers([])) == []
+    with pytest.raises(OSError):
+        address_integers(["10.1.0"])
+
+
+def test_usage_keeps_the_first_holder_of_an_address_and_its_mac(network, uuid_of):
+    def record(number, address, mac):
+        return {"address": address, "network_id": network.uuid, "mac": mac, "vif_id": uuid_of(100 + number),
+                "instance_uuid": uuid_of(number), "host": "compute1"}
+    usage = NetworkUsage(network)
+    usage.add_fixed_ips([record(1, "10.1.0.2", "fa:16:3e:00:00:01"), record(2, "10.1.0.2", "fa:16:3e:00:00:02")])
+    usage.add_fixed_ip(record(3, "10.1.0.4", "fa:16:3e:00:00:01"))
+    usage.add_dhcp_server("compute1", "10.1.0.3")
+    usage.add_dhcp_server("compute1", "10.1.0.5")  # a host keeps the server it has
+    assert usage.fixed_ips["10.1.0.2"]["instance_uuid"] == uuid_of(1)
+    assert set(usage.by_instance) == {uuid_of(1), uuid_of(2), uuid_of(3)}
+    assert usage.taken_macs() == {"fa:16:3e:00:00:01": uuid_of(3)}  # the last record of a MAC names it
+    assert usage.dhcp_servers == {"compute1": "10.1.0.3"}
+    assert usage.address_map.lowest_free(2) == ["10.1.0.5", "10.1.0.6"]
+
+
 # --- MACs ------------------------------------------------------------------------------------
 
 def test_generated_macs_are_novas_unique_and_avoid_taken():
@@ -41,6 +101,16 @@ def test_generated_macs_are_novas_unique_and_avoid_taken():
     assert len(set(macs)) == 2000
     assert not taken & set(macs)
     assert all(mac.startswith("fa:16:3e:") and validate.mac_address(mac, "mac") == mac for mac in macs)
+
+
+def test_generated_macs_avoid_also_taken_and_leave_taken_as_it_was():
+    taken = {"fa:16:3e:00:00:01": "instance"}
+    also = generate_macs(300, (), random.Random(3))
+    # the same draws as ``also`` for its first 40, each refused: the first MAC is ``also``'s 41st
+    macs = generate_macs(300, taken, random.Random(3), also_taken=also[:40])
+    assert macs[0] == also[40] and not set(macs) & (set(taken) | set(also[:40])) and len(set(macs)) == 300
+    assert taken == {"fa:16:3e:00:00:01": "instance"}
+    assert generate_macs(5, set(), random.Random(9)) == generate_macs(5, {}, random.Random(9), also_taken=())
 
 
 def test_gives_up_when_every_try_collides():
@@ -226,3 +296,23 @@ def test_a_host_keeps_its_dhcp_server_and_refuses_another(network):
     assert allocate(network, usage, [], dhcp_hosts=["compute1"]).dhcp_servers == {"compute1": "10.1.0.50"}
     with pytest.raises(InvalidInput, match="host compute1 already serves .* from 10.1.0.50; dhcp_server 10.1.0.3"):
         allocate(network, usage, [], dhcp_hosts=["compute1"], requested_dhcp={"compute1": "10.1.0.3"})
+
+
+def test_a_fragmented_usage_gives_the_lowest_free_of_what_facts_and_the_batch_hold(network, make_request, uuid_of, rng):
+    """The usage's address map hands out what the sorted arithmetic over every taken address would."""
+    pool = [str(a) for a in list(network.pool.iter_ipranges())[0]][:3000]
+    used = random.Random(5).sample(pool, 2000)
+    usage = NetworkUsage(network)
+    usage.add_fixed_ips({"address": address, "network_id": network.uuid, "mac": "fa:16:3e:01:%02x:%02x" % divmod(n, 256),
+                         "vif_id": uuid_of(5000 + n), "instance_uuid": uuid_of(10000 + n), "host": "compute1"}
+                        for n, address in enumerate(used))
+    usage.add_dhcp_server("compute1", used[0])
+    requested = next(a for a in reversed(pool) if a not in used)
+    requests = [make_request(1, address=requested)] + [make_request(n, host="compute%d" % (n % 3 + 1))
+                                                       for n in range(2, 400)]
+    result = allocate(network, usage, requests, rng=rng)
+    handed_out = [r["address"] for r in result.fixed_ips[1:]] + [result.dhcp_servers[h] for h in result.new_dhcp_hosts]
+    assert len(handed_out) == 398 + 2  # the instances without an address, and compute2's and compute3's DHCP servers
+    assert sorted(handed_out, key=address_key) == lowest_free(
+        network.pool, address_numbers(usage.taken_addresses() + [requested]), len(handed_out))
+    assert result.fixed_ips[0]["address"] == requested
