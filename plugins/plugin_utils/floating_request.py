@@ -61,7 +61,7 @@ def fixed_ip_of(record, documents):
     return None
 
 
-class Plan:
+class FloatingRequestPlan:
     """What each host does: rows to keep or drop, associations to make or undo."""
 
     def __init__(self):
@@ -82,7 +82,7 @@ class Plan:
             self.affected.append(address)
 
 
-def plan_floating(args, documents, ledger, check_mode=False):
+def plan_floating_request(args, documents, ledger, check_mode=False):
     validate.require_netaddr()
     action, project_id = args["action"], validate.one_line(args["project_id"], "project_id")
     if not project_id:
@@ -100,7 +100,7 @@ def plan_floating(args, documents, ledger, check_mode=False):
     with ledger.session(write=not check_mode) as session:
         table = FloatingTable(documents)
         table.reconcile(session)
-        plan = Plan()
+        plan = FloatingRequestPlan()
         if action == "allocate":
             _allocate(args, plan, table, session, pools, project_id, address, quota, list(documents))
         elif action == "associate":

@@ -29,8 +29,8 @@ SENT_FILES = (("disk", STAGED_DISK), ("config_drive", "disk.config"))  # (instan
 FINISHED = "finished"  # Nova's migration status once the disk is on the target
 
 
-class InstanceSpec:
-    """One entry of ``instances``, checked."""
+class ResizeSpec:
+    """One instance of the resize batch (an entry of ``instances``), checked."""
 
     def __init__(self, raw, index, params):
         what = "instances[%d]" % index

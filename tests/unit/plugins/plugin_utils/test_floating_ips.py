@@ -10,7 +10,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.facts_stor
 from ansible_collections.novalite.compute.plugins.plugin_utils.dns_names import dns_updates
 from ansible_collections.novalite.compute.plugins.plugin_utils.floating_ips import (
     FloatingQuotaExceeded, FloatingTable, checked_pools, pool_hosts)
-from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import plan_floating
+from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import plan_floating_request
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import allocate_on_controller
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 
@@ -52,7 +52,7 @@ def request(documents, ledger, action, check_mode=False, **args):
     base = {"action": action, "vm_name": None, "address": None, "pool": "nova", "project_id": "p1", "keeper": None,
             "floating_ranges": RANGES, "networks": {"private": NETWORK}, "quotas": {}, "hosts": sorted(documents)}
     base.update(args)
-    return plan_floating(base, documents, ledger, check_mode)
+    return plan_floating_request(base, documents, ledger, check_mode)
 
 
 def commit(documents, plan):
