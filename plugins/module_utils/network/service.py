@@ -31,7 +31,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.network import egress, floating, linux_net
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq import (
-    KEEP_RUNNING, DnsmasqFiles, DnsmasqProcess, DnsmasqStep, dns_hosts_text, dnsmasq_arguments, hosts_file_text)
+    DnsmasqFiles, DnsmasqProcess, DnsmasqStep, dns_hosts_text, dnsmasq_arguments, hosts_file_text)
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_plan import (
     HostPlan, converge_host, host_steps)
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_request import (
@@ -39,6 +39,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.network.host_requ
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import NetworkUsage, allocate
 from ansible_collections.novalite.compute.plugins.module_utils.network.metadata_service import (
     MetadataFiles, MetadataProcess, MetadataStep, server_arguments, server_source)
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import KEEP_RUNNING
 from ansible_collections.novalite.compute.plugins.module_utils.network.records import (
     dns_names_of, fixed_ips_of, network_info, record_dns_names, record_fixed_ips, record_network, release_fixed_ips)
 

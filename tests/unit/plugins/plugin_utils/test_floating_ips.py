@@ -136,6 +136,15 @@ def test_associate_a_batch_each_on_its_own_host_then_idempotent(documents, ledge
         "192.168.96.129", "192.168.96.130"]
 
 
+def test_vm_name_finds_instances_as_every_lifecycle_action_does(documents, ledger):
+    """instance_lookup's find_instances: a uuid names its instance, and an unknown name names the hosts read."""
+    by_uuid = request(documents, ledger, "associate", vm_name=uuid(2))
+    assert [entry["instance_uuid"] for entry in by_uuid["by_host"]["compute2"]["associate"]] == [uuid(2)]
+    with pytest.raises(InvalidInput, match=r"no instance named other \(display name other or other-N, or that "
+                                           r"uuid\) in project p1 on compute1, compute2"):
+        request(documents, ledger, "associate", vm_name="other")
+
+
 def test_reassociating_moves_the_binding_and_other_projects_are_refused(documents, ledger):
     commit(documents, request(documents, ledger, "allocate"))  # .129 kept by compute1
     to_web2 = request(documents, ledger, "associate", vm_name="web-2", address="192.168.96.129")
