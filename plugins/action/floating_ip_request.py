@@ -9,7 +9,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import action_result
 from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import (
-    FLOATING_IP_REQUEST_SPEC, plan_floating)
+    FLOATING_IP_REQUEST_SPEC, plan_floating_request)
 from ansible_collections.novalite.compute.plugins.plugin_utils.host_facts import documents_from_hostvars
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 
@@ -29,4 +29,4 @@ class ActionModule(ActionBase):
 def request_floating_ips(args, task_vars, check_mode):
     documents = documents_from_hostvars(task_vars["hostvars"], args["hosts"])
     ledger = ReservationLedger(args["state_dir"], name=LEDGER_NAME, ttl=args["ledger_ttl"])
-    return plan_floating(args, documents, ledger, check_mode)
+    return plan_floating_request(args, documents, ledger, check_mode)

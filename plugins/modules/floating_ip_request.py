@@ -40,7 +40,7 @@ options:
     required: true
     choices: [allocate, associate, disassociate, release]
   vm_name:
-    description: The instance's display name, or the name of a batch (V(web) for V(web-1) ... V(web-N)).
+    description: The instance's display name or uuid, or the name of a batch (V(web) for V(web-1) ... V(web-N)).
     type: str
   address:
     description: A floating IP (for V(allocate) a specific free one of the pool).

@@ -14,14 +14,12 @@ allocate by ``keeper`` (the first compute host unless named).
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
 from ansible_collections.novalite.compute.plugins.plugin_utils.floating_ips import (
     DEFAULT_POOL, DEFAULT_QUOTA, FLOATING_KIND, POOL_OPTIONS, FloatingTable, checked_pools, find_pool,
     fixed_networks_of, row_fields)
+from ansible_collections.novalite.compute.plugins.plugin_utils.instance_lookup import find_instances
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import DEFAULT_STATE_DIR, DEFAULT_TTL_SECONDS
 
 ACTIONS = ("allocate", "associate", "disassociate", "release")
@@ -41,17 +39,6 @@ FLOATING_IP_REQUEST_SPEC = {
 }
 
 
-def instances_named(documents, vm_name, project_id):
-    """The project's live instances named ``vm_name`` or ``vm_name-N`` on any host, by display name."""
-    pattern = re.compile(re.escape(vm_name) + r"(-[0-9]+)?")
-    found = []
-    for host, document in sorted(documents.items()):
-        for record in live_records((document.get("instances") or {}).values()):
-            if record.get("project_id") == project_id and pattern.fullmatch(record.get("display_name") or ""):
-                found.append(dict(record, host=record.get("host") or host))
-    return sorted(found, key=lambda r: r["display_name"])
-
-
 def fixed_ip_of(record, documents):
     """The instance's fixed IP, from its host's facts (the record's network_info may lag)."""
     document = documents.get(record["host"]) or {}
@@ -61,7 +48,7 @@ def fixed_ip_of(record, documents):
     return None
 
 
-class Plan:
+class FloatingRequestPlan:
     """What each host does: rows to keep or drop, associations to make or undo."""
 
     def __init__(self):
@@ -82,7 +69,7 @@ class Plan:
             self.affected.append(address)
 
 
-def plan_floating(args, documents, ledger, check_mode=False):
+def plan_floating_request(args, documents, ledger, check_mode=False):
     validate.require_netaddr()
     action, project_id = args["action"], validate.one_line(args["project_id"], "project_id")
     if not project_id:
@@ -92,15 +79,13 @@ def plan_floating(args, documents, ledger, check_mode=False):
     definitions = [d for d in validate.mapping(args["networks"], "networks").values() if isinstance(d, dict)]
     pools = checked_pools(args["floating_ranges"], fixed_networks_of(documents, definitions))
     vm_name = validate.display_name(args["vm_name"], "vm_name") if args.get("vm_name") else None
-    instances = instances_named(documents, vm_name, project_id) if vm_name else []
-    if vm_name and not instances:
-        raise InvalidInput("no instance named %s (or %s-N) in project %s" % (vm_name, vm_name, project_id),
-                           value=vm_name)
+    instances = [dict(record, host=record.get("host") or host)
+                 for host, record in find_instances(documents, vm_name, project_id)] if vm_name else []
     _check_arguments(action, vm_name, address, instances)
     with ledger.session(write=not check_mode) as session:
         table = FloatingTable(documents)
         table.reconcile(session)
-        plan = Plan()
+        plan = FloatingRequestPlan()
         if action == "allocate":
             _allocate(args, plan, table, session, pools, project_id, address, quota, list(documents))
         elif action == "associate":

@@ -44,8 +44,10 @@ def names_match(name):
     return matches
 
 
-def find_instances(documents, name, project_id):
-    """[(host, record)] of the project's live instances that ``name`` means, sorted by display name."""
+def find_instances(documents, name, project_id, missing_ok=False):
+    """[(host, record)] of the project's live instances that ``name`` means (display name ``name`` or
+    ``name-N``, or uuid ``name``) on any host, sorted by display name. None is an ``UnknownInstance``,
+    or ``[]`` when ``missing_ok`` (a confirm may find only a resize's migration record)."""
     validate.display_name(name, "name")
     matches = names_match(name)
     found = []
@@ -53,11 +55,16 @@ def find_instances(documents, name, project_id):
         for record in live_records((document.get("instances") or {}).values()):
             if record.get("project_id") == project_id and matches(record):
                 found.append((host, record))
-    if not found:
-        raise UnknownInstance("no instance named %s (display name %s or %s-N, or that uuid) in project %s on %s"
-                              % (name, name, name, project_id, ", ".join(sorted(documents)) or "no compute host"),
-                              name=name, project_id=project_id)
+    if not found and not missing_ok:
+        raise unknown_instance(documents, name, project_id)
     return sorted(found, key=lambda entry: (entry[1].get("display_name") or "", entry[1]["uuid"]))
+
+
+def unknown_instance(documents, name, project_id):
+    """The refusal of a ``name`` that means no instance of the project on the hosts of ``documents``."""
+    return UnknownInstance("no instance named %s (display name %s or %s-N, or that uuid) in project %s on %s"
+                           % (name, name, name, project_id, ", ".join(sorted(documents)) or "no compute host"),
+                           name=name, project_id=project_id)
 
 
 def rebuild_images(args, records):

@@ -17,23 +17,22 @@ already as asked (the flavor it has, the host it is on, a resize confirmed) is l
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import (
-    ACTIVE, RESIZED, RUNNING, live_records, records_of)
+    ACTIVE, RESIZED, RUNNING, STOPPED, records_of)
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import FIELDS as NETWORK_FIELDS
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import NetworkUsage, allocate
+from ansible_collections.novalite.compute.plugins.plugin_utils.instance_lookup import (
+    find_instances, names_match, unknown_instance)
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import DHCP_SERVERS_KIND, FIXED_IPS_KIND
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import (
     QuotaExceeded, effective_quotas, find_flavor, project_usage)
 from ansible_collections.novalite.compute.plugins.plugin_utils.scheduler import host_states, schedule_moves
 
 OPERATIONS = ("resize", "confirm", "revert", "migrate", "live_migrate")
-STOPPED = "stopped"  # Nova's STOPPED: a stopped instance can be resized and cold-migrated, and stays stopped
-MOVABLE = (ACTIVE, STOPPED)
+MOVABLE = (ACTIVE, STOPPED)  # a stopped instance can be resized and cold-migrated, and stays stopped
 SHUTDOWN = 4  # Nova's power_state.SHUTDOWN
 TASK_STATES = {"resize": "resize_migrating", "migrate": "resize_migrating", "live_migrate": "migrating",
                "confirm": "resize_confirming", "revert": "resize_reverting"}
@@ -47,11 +46,11 @@ def plan_moves(args, documents, hostvars, catalog=None, ledger=None, check_mode=
     """The migration_request result for ``args`` (the action's arguments) and the hosts' facts."""
     operation = validate.choice(args["operation"], OPERATIONS, "operation")
     name = validate.display_name(args["name"], "name")
-    found = find_instances(documents, name, args["project_id"])
+    found = find_instances(documents, name, args["project_id"], missing_ok=operation in ("confirm", "revert"))
+    validate.reject_duplicates([record["uuid"] for _host, record in found],
+                               "instances recorded on more than one host (uuid)")
     if operation in ("confirm", "revert"):
         return _finish_resizes(operation, name, args, documents, found)
-    if not found:
-        raise MoveRefused("no instance named %s in project %s" % (name, args["project_id"]))
     target = args.get("target_host")
     if target is not None and target not in documents:
         raise MoveRefused("target_host %s is not one of the compute hosts (%s)" % (target, ", ".join(documents)))
@@ -79,23 +78,6 @@ def plan_moves(args, documents, hostvars, catalog=None, ledger=None, check_mode=
             _complete_move(move, documents, args, catalog)
         _target_dhcp_servers(moves, documents, ledger, check_mode)
     return _result(operation, moves, unchanged)
-
-
-# --- finding the instances ----------------------------------------------------------------------
-
-def find_instances(documents, name, project_id):
-    """[(host, record)] of the project's live instances named ``name`` or ``name-N``, or with uuid ``name``."""
-    pattern = re.compile("^%s(-[0-9]+)?$" % re.escape(name))
-    found = []
-    for host, document in sorted(documents.items()):
-        for record in live_records((document.get("instances") or {}).values()):
-            if record.get("project_id") != project_id:
-                continue
-            if record.get("uuid") == name or pattern.match(record.get("display_name") or ""):
-                found.append((host, record))
-    uuids = [record["uuid"] for _host, record in found]
-    validate.reject_duplicates(uuids, "instances recorded on more than one host (uuid)")
-    return sorted(found, key=lambda item: (item[1]["display_name"], item[1]["uuid"]))
 
 
 def _unchanged(operation, record, host, flavor, target):
@@ -310,18 +292,18 @@ def _finish_resizes(operation, name, args, documents, found):
         if operation == "confirm":  # the instance is gone: only the source's leftovers remain
             moves.append(finishing_move(operation, None, None, source, migration))
     if not moves and not unchanged:
-        raise MoveRefused("no instance named %s in project %s" % (name, args["project_id"]))
+        raise unknown_instance(documents, name, args["project_id"])
     return _result(operation, moves, unchanged)
 
 
 def find_migrations(documents, name, project_id):
     """{instance uuid: (source host, migration record)} of unfinished resizes named ``name``."""
-    pattern = re.compile("^%s(-[0-9]+)?$" % re.escape(name))
+    matches = names_match(name)
     found = {}
     for host, document in sorted(documents.items()):
         for uuid, migration in ((document.get("migrations") or {}).items()):
-            if migration.get("project_id") == project_id and (
-                    uuid == name or pattern.match(migration.get("display_name") or "")):
+            if migration.get("project_id") == project_id and matches(
+                    {"uuid": uuid, "display_name": migration.get("display_name")}):
                 found[uuid] = (host, migration)
     return found
 

@@ -203,7 +203,8 @@ def everything(box):
 
 
 @pytest.mark.parametrize("extra, cause", [
-    ({"vm_name": "nosuch"}, "no instance named nosuch in project default"),
+    ({"vm_name": "nosuch"},
+     "no instance named nosuch (display name nosuch or nosuch-N, or that uuid) in project default"),
     ({"vm_name": "mig-1", "novalite_reserved_host_memory_mb": 10 ** 7},
      "compute2 (ram_filter: "),
     ({"vm_name": "mig-1", "novalite_compute_enabled": False},

@@ -37,6 +37,28 @@ def instance_file(instances_path, name, key):
     return os.path.join(instance_dir(instances_path, name), INSTANCE_FILES[key])
 
 
+class MovingInstance:
+    """One entry of a resize's or live migration's ``instances``, checked: name, uuid, its directory here and
+    on the target (under ``target_instances_path``, else under the same path), and ``target_host`` and
+    ``target_uri``, how the target is reached (their need is the caller's rule)."""
+
+    def __init__(self, raw, index, instances_path, target_instances_path=None, target_what="target_instances_path"):
+        what = "instances[%d]" % index
+        self.name = validate.instance_name(raw.get("name"), what + ".name")
+        self.uuid = validate.uuid(raw.get("uuid"), what + ".uuid")
+        self.what = "instance %s" % self.name
+        instances_path = validate.absolute_path(instances_path, "instances_path")
+        self.instance_dir = instance_dir(instances_path, self.name)
+        self.target_dir = instance_dir(validate.absolute_path(target_instances_path or instances_path, target_what),
+                                       self.name)
+        self.target_host = validate.one_line(raw.get("target_host"), what + ".target_host")
+        self.target_uri = raw.get("target_uri")
+
+    def file(self, key):
+        """The path of file ``key`` (see INSTANCE_FILES) in the instance's directory here."""
+        return os.path.join(self.instance_dir, INSTANCE_FILES[key])
+
+
 def create_empty_console_log(path):
     """A new, empty console.log (an existing file is an error) with exactly CONSOLE_LOG_MODE."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CONSOLE_LOG_MODE)

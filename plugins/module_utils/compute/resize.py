@@ -37,7 +37,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common import val
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import remove_instance_dir
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resize_batch import (
-    FINISHED, REPLACED_DISK, SENT_FILES, STAGED_DISK, InstanceSpec, Service)
+    FINISHED, REPLACED_DISK, SENT_FILES, STAGED_DISK, ResizeSpec, Service)
 from ansible_collections.novalite.compute.plugins.module_utils.image.instance_disk import (
     DiskGrower, disk_chain, find_grow_tools, rebase_onto, root_gb_bytes)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import (
@@ -50,7 +50,7 @@ STATES = ("migrated", "finished", "confirmed", "reverted")
 def ensure_state(module):
     """``run_module`` entry point of instance_resize."""
     params = module.params
-    specs = [InstanceSpec(raw, index, params) for index, raw in enumerate(params["instances"])]
+    specs = [ResizeSpec(raw, index, params) for index, raw in enumerate(params["instances"])]
     validate.reject_duplicates([spec.uuid for spec in specs], "instances: uuid")
     validate.reject_duplicates([spec.name for spec in specs], "instances: name")
     service = {"migrated": MigrateDisks, "finished": FinishDisks, "confirmed": Confirm, "reverted": Revert}

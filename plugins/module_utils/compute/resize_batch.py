@@ -18,7 +18,7 @@ import os
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
-from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import instance_dir, instance_file
+from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import MovingInstance, instance_file
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 
 MIGRATIONS = "migrations"  # the facts section of this module (Nova's migrations table)
@@ -29,23 +29,15 @@ SENT_FILES = (("disk", STAGED_DISK), ("config_drive", "disk.config"))  # (instan
 FINISHED = "finished"  # Nova's migration status once the disk is on the target
 
 
-class InstanceSpec:
-    """One entry of ``instances``, checked."""
+class ResizeSpec(MovingInstance):
+    """One instance of the resize batch (an entry of ``instances``), checked."""
 
     def __init__(self, raw, index, params):
+        super().__init__(raw, index, params["instances_path"], raw.get("target_instances_path"),
+                         "instances[%d].target_instances_path" % index)
         what = "instances[%d]" % index
-        self.name = validate.instance_name(raw.get("name"), what + ".name")
-        self.uuid = validate.uuid(raw.get("uuid"), what + ".uuid")
-        self.what = "instance %s" % self.name
-        instances_path = validate.absolute_path(params["instances_path"], "instances_path")
-        self.instance_dir = instance_dir(instances_path, self.name)
         self.resize_dir = self.instance_dir + RESIZE_SUFFIX
         self.same_host = bool(raw.get("same_host"))
-        self.target_host = validate.one_line(raw.get("target_host"), what + ".target_host")
-        self.target_uri = raw.get("target_uri")
-        target_path = raw.get("target_instances_path") or instances_path
-        self.target_dir = instance_dir(validate.absolute_path(target_path, what + ".target_instances_path"),
-                                       self.name)
         self.record = raw.get("record")
         self.new_flavor = raw.get("new_flavor")
         self.root_gb = validate.whole_number(raw.get("root_gb") or 0, what + ".root_gb")
@@ -63,9 +55,6 @@ class InstanceSpec:
 
     def resize_file(self, key):
         return instance_file(os.path.dirname(self.resize_dir), os.path.basename(self.resize_dir), key)
-
-    def file(self, key):
-        return instance_file(os.path.dirname(self.instance_dir), self.name, key)
 
 
 class Service:

@@ -27,10 +27,10 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import remove_quietly
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.image.cache import classify_base_name
-from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import C_LOCALE, qcow2_backing_file
+from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import (
+    C_LOCALE, QCOW2_MAGIC, qcow2_backing_file)
 
 GIB = 1024 ** 3
-QCOW2_MAGIC = b"QFI\xfb"
 EXT_MAGIC_OFFSET, EXT_MAGIC = 1080, b"\x53\xef"  # s_magic of an ext2/3/4 superblock at 1024
 FUSE_DEVICE = "/dev/fuse"
 DAEMON_TIMEOUT = 30.0

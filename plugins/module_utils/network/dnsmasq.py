@@ -30,13 +30,12 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import (
     read_text, remove_quietly, write_atomic)
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import address_key
-from ansible_collections.novalite.compute.plugins.module_utils.network.process import PidFileProcess
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import KEEP_RUNNING, PidFileProcess
 
 DEFAULT_LEASE_SECONDS = 120
 MIN_LEASE_SECONDS = 120  # dnsmasq refuses shorter leases
 HOSTS_FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
-KEEP_RUNNING = object()  # ``arguments`` that keep whatever runs now: taken from the step's own probe
 
 
 # --- files and command line ------------------------------------------------------------------

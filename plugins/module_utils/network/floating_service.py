@@ -20,7 +20,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.common import val
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
     DEFAULT_FACTS_PATH, DEFAULT_LOCKS_PATH)
 from ansible_collections.novalite.compute.plugins.module_utils.network import floating
-from ansible_collections.novalite.compute.plugins.module_utils.network.host_plan import Plan, converge, host_steps
+from ansible_collections.novalite.compute.plugins.module_utils.network.host_plan import (
+    HostPlan, converge_host, host_steps)
 from ansible_collections.novalite.compute.plugins.module_utils.network.records import with_floating_ips
 
 FLOATING_IP_SPEC = {
@@ -47,12 +48,12 @@ class FloatingRequest:
 def ensure_floating_ips(module):
     validate.require_netaddr()
     request = FloatingRequest(module.params)
-    result, _plan = converge(request.facts_path, lambda document: plan_floating(
+    result, _plan = converge_host(request.facts_path, lambda document: plan_host_floating_ips(
         request, document, module.run_command, module.get_bin_path), module.check_mode)
     return result
 
 
-def plan_floating(request, document, run_command, find_optional):
+def plan_host_floating_ips(request, document, run_command, find_optional):
     before = floating.floating_by_fixed_ip(document)
     bound, unbound = floating.apply_change(document, request.change, run_command, request.kept_elsewhere)
     after = floating.floating_by_fixed_ip(document)
@@ -63,7 +64,7 @@ def plan_floating(request, document, run_command, find_optional):
                "associations": sorted(document[floating.ASSOCIATIONS].values(), key=lambda a: a["address"]),
                "associated": bound, "disassociated": unbound,
                "changed_fixed_ips": sorted(f for f in set(before) | set(after) if before.get(f) != after.get(f))}
-    return Plan(steps, outputs, lambda d: {
+    return HostPlan(steps, outputs, lambda d: {
         floating.ROWS: d.get(floating.ROWS) or {},
         floating.ASSOCIATIONS: d.get(floating.ASSOCIATIONS) or {},
         "network_info": _network_infos(d, touched)})

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How the network modules change a host: plan under the facts lock, then report or apply.
 
-``converge`` opens the host's facts document (under its lock for the whole run, or without one
+``converge_host`` opens the host's facts document (under its lock for the whole run, or without one
 in check mode),
 lets a planner change the document and return its steps, and then either reports them (check
 mode) or applies them through common/rollback (any exception undoes the steps already applied,
@@ -27,7 +27,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.network.nat impor
 IPTABLES_LOCK = "nova-iptables"  # Nova's external lock name, in locks_path
 
 
-class Plan:
+class HostPlan:
     """The steps (``apply_steps`` protocol), the module's results, and ``facts_view(document)``:
     the part of the facts the diff shows."""
 
@@ -37,8 +37,8 @@ class Plan:
         self.facts_view = facts_view
 
 
-def converge(facts_path, planner, check_mode):
-    """``planner(document)`` -> Plan; returns the module's result (outputs, changed, diff) and the Plan."""
+def converge_host(facts_path, planner, check_mode):
+    """``planner(document)`` -> HostPlan; returns the module's result (outputs, changed, diff) and the HostPlan."""
     store = FactsStore(facts_path)
     # the facts lock for the whole run (check mode takes none and creates nothing); the document is
     # saved below, as the last step of the apply, so a failed save undoes the steps too

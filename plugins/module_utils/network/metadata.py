@@ -48,7 +48,7 @@ MD_JSON_NAME, UD_NAME, VD_JSON_NAME, NW_JSON_NAME = (
 CONFIG_DRIVE_EC2_VERSIONS = ["2009-04-04", LATEST]  # Nova's config_drive_skip_versions left these
 METADATA_ADDRESS = "169.254.169.254"
 DEFAULT_PORT = 8775  # Nova's metadata_listen_port
-DEFAULT_DHCP_DOMAIN = "novalocal"
+DEFAULT_DHCP_DOMAIN = "novalocal"  # definition.DEFAULT_DHCP_DOMAIN again: this file also runs alone, importing nothing
 KEY_NAME = "default"  # records keep the key, not its name
 ROOT_DEVICE = "vda"  # libvirt_domain's root disk
 # The instance's secrets, in its directory, root-only; written by the config drive step.

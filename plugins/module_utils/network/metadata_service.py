@@ -26,10 +26,9 @@ import time
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import (
     read_text, remove_quietly, write_atomic)
 from ansible_collections.novalite.compute.plugins.module_utils.network import metadata
-from ansible_collections.novalite.compute.plugins.module_utils.network.process import PidFileProcess
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import KEEP_RUNNING, PidFileProcess
 
 CODE_MODE = 0o644
-KEEP_RUNNING = object()  # ``arguments`` that keep whatever runs now (a release)
 
 
 def server_source():

@@ -22,6 +22,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.files impo
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 
 STOP_SECONDS = 10.0
+KEEP_RUNNING = object()  # a step's ``arguments`` that keep whatever runs now (taken from the step's own probe)
 
 
 class PidFileProcess:

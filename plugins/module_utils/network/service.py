@@ -31,18 +31,19 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.errors imp
 from ansible_collections.novalite.compute.plugins.module_utils.network import egress, floating, linux_net
 from ansible_collections.novalite.compute.plugins.module_utils.network.definition import NetworkRecord
 from ansible_collections.novalite.compute.plugins.module_utils.network.dnsmasq import (
-    KEEP_RUNNING, DnsmasqFiles, DnsmasqProcess, DnsmasqStep, dns_hosts_text, dnsmasq_arguments, hosts_file_text)
+    DnsmasqFiles, DnsmasqProcess, DnsmasqStep, dns_hosts_text, dnsmasq_arguments, hosts_file_text)
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_plan import (
-    Plan, converge as run_plan, host_steps)
+    HostPlan, converge_host, host_steps)
 from ansible_collections.novalite.compute.plugins.module_utils.network.host_request import (
     NOVA_NETWORK_SPEC, HostNetworkRequest, HostTools)
 from ansible_collections.novalite.compute.plugins.module_utils.network.ipam import NetworkUsage, allocate
 from ansible_collections.novalite.compute.plugins.module_utils.network.metadata_service import (
     MetadataFiles, MetadataProcess, MetadataStep, server_arguments, server_source)
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import KEEP_RUNNING
 from ansible_collections.novalite.compute.plugins.module_utils.network.records import (
     dns_names_of, fixed_ips_of, network_info, record_dns_names, record_fixed_ips, record_network, release_fixed_ips)
 
-__all__ = ["NOVA_NETWORK_SPEC", "HostNetworkRequest", "HostTools", "converge", "ensure_state"]
+__all__ = ["NOVA_NETWORK_SPEC", "HostNetworkRequest", "HostTools", "converge_network", "ensure_state"]
 
 
 def ensure_state(module):
@@ -50,21 +51,21 @@ def ensure_state(module):
     request = HostNetworkRequest(module.params, socket.gethostname())
     tools = HostTools(module.run_command, lambda name: module.get_bin_path(name, required=True),
                       find_optional=module.get_bin_path, python=sys.executable)
-    return converge(request, tools, module.check_mode)
+    return converge_network(request, tools, module.check_mode)
 
 
-def converge(request, tools, check_mode):
+def converge_network(request, tools, check_mode):
     if request.state != "absent":
         planner = plan_present if request.state == "present" else plan_dns
     else:
         planner = plan_release if request.releasing else plan_teardown
-    result, plan = run_plan(request.facts_path, lambda document: planner(request, document, tools), check_mode)
+    result, plan = converge_host(request.facts_path, lambda document: planner(request, document, tools), check_mode)
     result["dnsmasq_pid"] = plan.dnsmasq.pid if plan.dnsmasq else None
     result["metadata_pid"] = plan.metadata.pid if plan.metadata else None
     return result
 
 
-class NetworkPlan(Plan):
+class NetworkPlan(HostPlan):
     def __init__(self, steps, outputs, network_ids, dnsmasq=None, metadata=None):
         super().__init__(steps, outputs, lambda document: _facts_view(document, network_ids))
         self.dnsmasq = dnsmasq

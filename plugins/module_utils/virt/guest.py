@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: novalite.compute contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""From an instance spec and its VIFs to the wanted guest config: Nova's ``to_xml`` and ``designer.py``.
+"""From a guest spec and its VIFs to the wanted guest config: Nova's ``to_xml`` and ``designer.py``.
 
-An instance spec is the part of the instance record libvirt_domain needs, plus optional paths,
+A guest spec (``GuestSpec``) is the part of the instance record libvirt_domain needs, plus optional paths,
 checked before anything runs. Paths default as Nova's libvirt driver laid out
 ``<instances_path>/<name>/`` (``common/instance_dir.py``): ``disk``, ``kernel`` and ``ramdisk``
 (when the image has a kernel_id/ramdisk_id, i.e. is AMI-style), ``disk.config`` and
@@ -37,9 +37,11 @@ DISK_FORMATS = ("qcow2", "raw")
 DEFAULT_CMDLINE = "root=/dev/vda console=ttyS0"
 
 
-# --- the instance spec ------------------------------------------------------------------------
+# --- the guest spec ---------------------------------------------------------------------------
 
-class InstanceSpec:
+class GuestSpec:
+    """What libvirt_domain builds one guest from (``parse_instance``), and its instance directory's files."""
+
     def __init__(self, name, uuid=None, directory=None):
         self.name = name
         # files, bridges and filters taken as made by earlier steps (check mode with assume_prepared)
@@ -83,7 +85,7 @@ def parse_instance(raw, index, instances_path, with_definition, assume_files=Fal
     directory = fields.get("instance_dir")
     directory = (validate.absolute_path(directory, what + " instance_dir") if directory
                  else instance_dir(instances_path, name))
-    spec = InstanceSpec(name, uuid, directory)
+    spec = GuestSpec(name, uuid, directory)
     if with_definition:
         _parse_definition(spec, fields, what, assume_files)
     return spec

@@ -30,7 +30,7 @@ import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import instance_dir, instance_file
+from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import MovingInstance
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_checked
 from ansible_collections.novalite.compute.plugins.module_utils.image.fetch import C_LOCALE
@@ -65,16 +65,10 @@ def ensure_state(module):
     return LiveMigration(params, specs, module.check_mode).run()
 
 
-class LiveSpec:
+class LiveSpec(MovingInstance):
     def __init__(self, raw, index, params):
+        super().__init__(raw, index, params["instances_path"], params.get("target_instances_path"))
         what = "instances[%d]" % index
-        self.name = validate.instance_name(raw.get("name"), what + ".name")
-        self.uuid = validate.uuid(raw.get("uuid"), what + ".uuid")
-        self.what = "instance %s" % self.name
-        self.instance_dir = instance_dir(params["instances_path"], self.name)
-        self.target_dir = instance_dir(params.get("target_instances_path") or params["instances_path"], self.name)
-        self.target_host = validate.one_line(raw.get("target_host"), what + ".target_host")
-        self.target_uri = raw.get("target_uri")
         address = raw.get("migration_address")
         self.migration_uri = "tcp://%s" % validate.ip_address(address, what + ".migration_address") \
             if address else None
@@ -82,9 +76,6 @@ class LiveSpec:
         self.disk = raw.get("disk") or {}
         if params["state"] != "prepared" and not (self.target_host and self.target_uri):
             raise InvalidInput("%s: target_host and target_uri are needed to reach the target" % what)
-
-    def file(self, key):
-        return instance_file(os.path.dirname(self.instance_dir), self.name, key)
 
 
 # --- checked: the source ----------------------------------------------------------------------

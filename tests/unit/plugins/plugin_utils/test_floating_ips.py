@@ -10,7 +10,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.facts_stor
 from ansible_collections.novalite.compute.plugins.plugin_utils.dns_names import dns_updates
 from ansible_collections.novalite.compute.plugins.plugin_utils.floating_ips import (
     FloatingQuotaExceeded, FloatingTable, checked_pools, pool_hosts)
-from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import plan_floating
+from ansible_collections.novalite.compute.plugins.plugin_utils.floating_request import plan_floating_request
 from ansible_collections.novalite.compute.plugins.plugin_utils.ipam import allocate_on_controller
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 
@@ -52,7 +52,7 @@ def request(documents, ledger, action, check_mode=False, **args):
     base = {"action": action, "vm_name": None, "address": None, "pool": "nova", "project_id": "p1", "keeper": None,
             "floating_ranges": RANGES, "networks": {"private": NETWORK}, "quotas": {}, "hosts": sorted(documents)}
     base.update(args)
-    return plan_floating(base, documents, ledger, check_mode)
+    return plan_floating_request(base, documents, ledger, check_mode)
 
 
 def commit(documents, plan):
@@ -134,6 +134,15 @@ def test_associate_a_batch_each_on_its_own_host_then_idempotent(documents, ledge
     again = request(documents, ledger, "associate", vm_name="web")
     assert again["changed"] is False and [r["address"] for r in again["floating_ips"]] == [
         "192.168.96.129", "192.168.96.130"]
+
+
+def test_vm_name_finds_instances_as_every_lifecycle_action_does(documents, ledger):
+    """instance_lookup's find_instances: a uuid names its instance, and an unknown name names the hosts read."""
+    by_uuid = request(documents, ledger, "associate", vm_name=uuid(2))
+    assert [entry["instance_uuid"] for entry in by_uuid["by_host"]["compute2"]["associate"]] == [uuid(2)]
+    with pytest.raises(InvalidInput, match=r"no instance named other \(display name other or other-N, or that "
+                                           r"uuid\) in project p1 on compute1, compute2"):
+        request(documents, ledger, "associate", vm_name="other")
 
 
 def test_reassociating_moves_the_binding_and_other_projects_are_refused(documents, ledger):

@@ -7,9 +7,10 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput, NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.image.catalog import Catalog
+from ansible_collections.novalite.compute.plugins.plugin_utils.instance_lookup import UnknownInstance, find_instances
 from ansible_collections.novalite.compute.plugins.plugin_utils.ledger import ReservationLedger
 from ansible_collections.novalite.compute.plugins.plugin_utils.migration_request import (
-    MoveRefused, find_instances, plan_moves, step_groups)
+    MoveRefused, plan_moves, step_groups)
 from ansible_collections.novalite.compute.plugins.plugin_utils.request import QuotaExceeded, find_flavor
 from ansible_collections.novalite.compute.plugins.plugin_utils.scheduler import HostState, schedule_moves
 
@@ -73,13 +74,25 @@ def test_instances_are_found_by_name_batch_name_and_uuid(cluster):
     documents["compute2"]["instances"][UUIDS[1]] = record(1, "compute2", display_name="web-1")
     assert [r["uuid"] for _h, r in find_instances(documents, "web", "default")] == [UUIDS[0], UUIDS[1]]
     assert [h for h, _r in find_instances(documents, UUIDS[1], "default")] == ["compute2"]
-    assert find_instances(documents, "web", "other-project") == []
+    assert find_instances(documents, "web", "other-project", missing_ok=True) == []
+    with pytest.raises(UnknownInstance, match="no instance named web .* in project other-project"):
+        find_instances(documents, "web", "other-project")
 
 
 def test_an_unknown_instance_is_refused(cluster):
     documents, variables = cluster
-    with pytest.raises(MoveRefused, match="no instance named nosuch in project default"):
+    with pytest.raises(UnknownInstance, match=r"no instance named nosuch \(display name nosuch or nosuch-N, or that "
+                                              r"uuid\) in project default on compute1, compute2"):
         plan_moves(args("migrate", "nosuch"), documents, variables)
+
+
+def test_an_instance_recorded_on_two_hosts_is_refused_and_an_unknown_confirm_too(cluster):
+    documents, variables = cluster
+    documents["compute2"]["instances"][UUIDS[0]] = record(0, "compute2")
+    with pytest.raises(InvalidInput, match="instances recorded on more than one host"):
+        plan_moves(args("migrate"), documents, variables)
+    with pytest.raises(UnknownInstance, match="no instance named nosuch .* in project default"):
+        plan_moves(args("confirm", "nosuch"), documents, variables)
 
 
 def test_a_resize_stays_on_its_host_when_the_new_flavor_fits(cluster):

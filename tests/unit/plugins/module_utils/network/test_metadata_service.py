@@ -11,7 +11,8 @@ import urllib.request
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.network.metadata_service import (
-    KEEP_RUNNING, MetadataFiles, MetadataProcess, MetadataStep, server_arguments, server_source)
+    MetadataFiles, MetadataProcess, MetadataStep, server_arguments, server_source)
+from ansible_collections.novalite.compute.plugins.module_utils.network.process import KEEP_RUNNING
 
 
 def run_command(args, **_kwargs):

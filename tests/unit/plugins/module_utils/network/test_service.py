@@ -21,7 +21,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.network.ipam impo
     AllocationRequest, NetworkUsage, allocate)
 from ansible_collections.novalite.compute.plugins.module_utils.network.records import network_info
 from ansible_collections.novalite.compute.plugins.module_utils.network.service import (
-    HostNetworkRequest, HostTools, converge, ensure_state)
+    HostNetworkRequest, HostTools, converge_network, ensure_state)
 
 DEFAULTS = {"instances": None, "dhcp_server": None, "host": "compute1", "state": "present", "remove_bridge": False,
             "dnsmasq_config_file": "", "dhcp_lease_time": 120, "dns_names": None, "floating_ips": [],
@@ -57,7 +57,7 @@ def converge_with(fake_host, paths, network_params):
     def run(check_mode=False, **params):
         args = dict(DEFAULTS, network=network_params, **paths)
         args.update(params)
-        return converge(HostNetworkRequest(args, "ignored"), tools, check_mode)
+        return converge_network(HostNetworkRequest(args, "ignored"), tools, check_mode)
     return run
 
 

@@ -50,6 +50,8 @@ def test_a_spec_needs_a_target_and_a_valid_migration_address(tmp_path):
     with pytest.raises(InvalidInput, match="migration_address"):
         spec(tmp_path, migration_address="not an address")
     assert spec(tmp_path).migration_uri == "tcp://169.254.9.81"
+    with pytest.raises(InvalidInput, match="target_instances_path 'srv': expected an absolute path"):
+        spec(tmp_path, target_instances_path="srv")  # checked as a resize checks it (common/instance_dir.py)
 
 
 class FakeDomain:

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain import DomainPlan
-from ansible_collections.novalite.compute.plugins.module_utils.virt.guest import InstanceSpec, parse_vif
+from ansible_collections.novalite.compute.plugins.module_utils.virt.guest import GuestSpec, parse_vif
 from ansible_collections.novalite.compute.plugins.module_utils.virt.waits import (
     GuestNotUp, GuestWatch, access_address, neighbour_addresses, poke, tcp_port_open, wait_for_all)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import (
@@ -22,7 +22,7 @@ ARP_TABLE = """IP address       HW type     Flags       HW address            Ma
 def running_plan(state=RUNNING):
     domain = FakeConnection().defineXML("<domain><name>instance-00000002</name><uuid>u</uuid></domain>")
     domain.state_code = state
-    spec = InstanceSpec("instance-00000002")
+    spec = GuestSpec("instance-00000002")
     spec.vifs = [parse_vif(sample_vif(), "vif")]
     plan = DomainPlan(spec)
     plan.domain = domain
