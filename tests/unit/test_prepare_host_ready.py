@@ -51,3 +51,7 @@ def test_as_a_command_it_names_what_differs(tmp_path):
     done = subprocess.run([sys.executable, "-c", SCRIPT.read_text(), json.dumps(wanted)],
                           capture_output=True, text=True, check=True)
     assert [m for m in json.loads(done.stdout)["missing"] if not m.startswith(("libvirtd", "br_netfilter"))] == []
+
+
+def test_a_libvirt_that_does_not_answer_counts_as_missing():
+    assert load().libvirt_answers("nope:///nowhere") is False

@@ -7,8 +7,10 @@ Run by the role as ``python3 -c <this file's text> <wanted as JSON>`` (standard 
 that it also answers on a fresh machine); prints ``{"os_family", "service_mgr", "missing": [...]}``,
 where ``missing`` names what differs from what the role's tasks would make: packages not
 installed, libvirtd not running or not enabled (under systemd), bridge netfilter not loaded, the
-sysctl file, a kernel setting, a directory. Empty ``missing``: the role has nothing to do. Reads
-only; an unknown OS family (or package tool) counts as missing, so the role's own tasks decide.
+sysctl file, a kernel setting, a directory, libvirt answering with its nwfilter driver. Empty
+``missing``: the role has nothing to do. Reads only; an unknown OS family (or package tool), or a
+libvirt that does not answer, counts as missing, so the role's own tasks decide (and fail with
+their own message, as ``compute_node_facts`` and the nwfilter check do).
 """
 
 import json
@@ -70,6 +72,21 @@ def mode_of(path):
         return None
 
 
+def libvirt_answers(uri):
+    """libvirt answers at ``uri`` (read-only) and has its nwfilter driver (it can list filters)."""
+    try:
+        import libvirt  # pylint: disable=import-outside-toplevel
+        libvirt.registerErrorHandler(lambda _context, _error: None, None)
+        conn = libvirt.openReadOnly(uri)
+        try:
+            conn.listNWFilters()
+        finally:
+            conn.close()
+    except Exception:  # pylint: disable=broad-exception-caught
+        return False
+    return True
+
+
 def main(wanted):
     family = os_family()
     service_mgr = "systemd" if os.path.isdir("/run/systemd/system") else "other"
@@ -92,6 +109,8 @@ def main(wanted):
     for directory in wanted["directories"]:
         if not os.path.isdir(directory) or mode_of(directory) != "0o755":
             missing.append(directory)
+    if wanted.get("libvirt_uri") and not libvirt_answers(wanted["libvirt_uri"]):
+        missing.append("libvirt nwfilter driver at %s" % wanted["libvirt_uri"])
     return {"os_family": family, "service_mgr": service_mgr, "missing": missing}
 
 
