@@ -34,7 +34,10 @@ used while the run ran. community.libvirt comes from the PyPI ``ansible`` packag
 venv) and put on ANSIBLE_COLLECTIONS_PATH for the peer only.
 
     .venv/bin/python bench/side_by_side.py [--counts 2 20] [--repeat 1] [--connections cold|warm]
-        [--json bench/results/side_by_side.json]
+        [--sides both|ours|peer] [--json bench/results/side_by_side.json]
+
+--sides ours (or peer) measures one side alone, on one sandbox: its figures, remote calls per play
+and the targets that need only its own figures (the ratios to the other side stay empty).
 
 Prints one table (each figure, ours/peer, the targets) with the machine in the header, writes
 JSON to --json and each run's output next to it (side_by_side-logs/). Needs root.
@@ -69,9 +72,9 @@ PEER_COLLECTIONS = STATE / "ansible-package"
 PEER_REQUIREMENT = "ansible>=12,<13"  # the community package that goes with ansible-core 2.19
 LIBVIRT_MANIFEST = PEER_COLLECTIONS / "ansible_collections" / "community" / "libvirt" / "MANIFEST.json"
 
-# The extra var(s) that carry our instance name. It is being renamed from ``name`` (reserved in
-# Ansible) to a name of its own: --name-var says which to pass (each one given gets the name).
-OURS_NAME_VARS = ("name",)
+# The extra var(s) that carry our instance name (``name`` is reserved in Ansible, so create_vm.yml
+# reads ``vm_name``): --name-var says which to pass (each one given gets the name).
+OURS_NAME_VARS = ("vm_name",)
 UNLIMITED = {"instances": -1, "cores": -1, "ram": -1}  # Nova's default of 10 instances is below 20
 RUN_TIMEOUT = 3600
 SETTLE_TIMEOUT = 900
@@ -291,6 +294,7 @@ class Side:
                          "min": min(r["seconds"] for r in runs), "max": max(r["seconds"] for r in runs),
                          "remote_calls": runs[-1]["remote_calls"], "changed": runs[-1]["changed"],
                          "remote_calls_per_play": [p["remote"] for p in runs[-1]["plays"]],
+                         "remote_calls_by_play": [[p["name"], p["remote"]] for p in runs[-1]["plays"]],
                          "guest_cpu_seconds": runs[-1]["guest_cpu_seconds"],
                          "samples": len(runs)}
                 for figure, runs in by_figure.items()}
@@ -382,7 +386,9 @@ def run_all(sides, counts, repeat):
         for count in counts:
             for side in order:
                 cycle(side, count, repetition, verify=repetition == 1 and count == max(counts))
-        ours = next(s for s in sides if s.label == "ours")
+        ours = next((s for s in sides if s.label == "ours"), None)
+        if ours is None:
+            continue
         if repetition == 1:
             ours.play("prepare_host, first", "prepare_host.yml", {}, measured=False)
         ours.play("prepare_host no-op", "prepare_host.yml", {})
@@ -400,8 +406,8 @@ def machine():
 def target_rows(figures):
     rows = []
     for label, figure, ref_side, ref_figure, limit in TARGETS:
-        value = figures["ours"].get(figure, {}).get("seconds")
-        reference = figures[ref_side].get(ref_figure, {}).get("seconds")
+        value = figures.get("ours", {}).get(figure, {}).get("seconds")
+        reference = figures.get(ref_side, {}).get(ref_figure, {}).get("seconds")
         ratio = round(value / reference, 3) if value is not None and reference else None
         rows.append({"target": label, "figure": figure, "reference": "%s %s" % (ref_side, ref_figure),
                      "ratio": ratio, "limit": limit, "met": ratio is not None and ratio <= limit})
@@ -411,9 +417,11 @@ def target_rows(figures):
 def table(result):
     figures, info = result["figures"], result["machine"]
     peer = result["peer"]
+    sides = {"ours": "ours (novalite.compute)",
+             "peer": "the peer (community.libvirt %s from ansible %s)" % (peer.get("community.libvirt"),
+                                                                          peer.get("ansible"))}
     lines = [
-        "ours (novalite.compute) and the peer (community.libvirt %s from ansible %s), two sandbox hosts over SSH"
-        % (peer["community.libvirt"], peer["ansible"]),
+        "%s, two sandbox hosts over SSH" % " and ".join(sides[side] for side in result["sides"]),
         "machine: %d cores, %s, %s, ansible-core %s, Python %s"
         % (info["cores"], info["cpu"], info["kernel"], info["ansible_core"], info["python"]),
         "load average at start %s, at end %s; connections %s; %d repetition(s), median seconds"
@@ -427,7 +435,7 @@ def table(result):
     for row in result["targets"]:
         by_figure.setdefault(row["figure"], []).append(row)
     for figure in result["figure_order"]:
-        ours, theirs = figures["ours"].get(figure), figures["peer"].get(figure)
+        ours, theirs = figures.get("ours", {}).get(figure), figures.get("peer", {}).get(figure)
         cells = ["%-20s" % figure]
         for side in (ours, theirs):
             cells.append("%8.2f %6d" % (side["seconds"], side["remote_calls"]) if side else "%8s %6s" % ("-", "-"))
@@ -443,12 +451,19 @@ def table(result):
                                                       "yes" if row["met"] else "no"))
     lines += ["", "calls: remote module calls (task results on the hosts, loop items one each), per play; and the CPU",
               "seconds the side's TCG guests used while the run ran (booting ones in a create, idle ones after):"]
-    for side in ("ours", "peer"):
+    for side in result["sides"]:
         for figure in result["figure_order"]:
             entry = figures[side].get(figure)
             if entry:
                 lines.append("  %-5s %-20s %-22s guests %6.1f CPU-s" % (
                     side, figure, " + ".join(map(str, entry["remote_calls_per_play"])), entry["guest_cpu_seconds"]))
+    lines += ["", "remote calls per play (play: calls), of each side's last measured run of the figure:"]
+    for side in result["sides"]:
+        for figure in result["figure_order"]:
+            entry = figures[side].get(figure)
+            if entry and entry["remote_calls"]:
+                lines.append("  %-5s %-20s %s" % (side, figure, "; ".join(
+                    "%s: %d" % (name or "(ad hoc)", calls) for name, calls in entry["remote_calls_by_play"])))
     return "\n".join(lines)
 
 
@@ -457,6 +472,8 @@ def main():
     parser.add_argument("--counts", type=int, nargs="+", default=[2, 20])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--connections", choices=("cold", "warm"), default="cold")
+    parser.add_argument("--sides", choices=("both", "ours", "peer"), default="both",
+                        help="measure both sides (default) or one alone")
     parser.add_argument("--name-var", action="append", dest="name_vars",
                         help="extra var that carries our instance name (repeatable; default: %s)"
                         % ", ".join(OURS_NAME_VARS))
@@ -467,15 +484,15 @@ def main():
     out = Path(args.json)
     log_dir = out.parent / "side_by_side-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    versions = ensure_peer_collection()
+    labels = ("ours", "peer") if args.sides == "both" else (args.sides,)
+    versions = ensure_peer_collection() if "peer" in labels else {}
     load_start = os.getloadavg()
-    boxes = [Sandbox("sbo%d" % os.getpid(), host_count=2, ssh=True),
-             Sandbox("sbp%d" % os.getpid(), host_count=2, ssh=True)]
+    boxes = [Sandbox("sb%s%d" % (label[0], os.getpid()), host_count=2, ssh=True) for label in labels]
     try:
         for i, box in enumerate(boxes):
             box.up(build_image=i == 0)
         sides = [Side(label, box, log_dir, args.connections, tuple(args.name_vars or OURS_NAME_VARS))
-                 for label, box in zip(("ours", "peer"), boxes)]
+                 for label, box in zip(labels, boxes)]
         run_all(sides, args.counts, args.repeat)
     finally:
         for box in boxes:
@@ -483,7 +500,8 @@ def main():
     figures = {side.label: side.figures() for side in sides}
     order = ["ping, first contact", "ping"] + ["%s %d" % (what, count) for count in args.counts
                         for what in ("create", "re-run", "delete")] + ["prepare_host no-op"]
-    result = {"machine": machine(), "peer": versions, "connections": args.connections, "repeat": args.repeat,
+    result = {"machine": machine(), "peer": versions, "sides": list(labels), "connections": args.connections,
+              "repeat": args.repeat,
               "counts": args.counts, "name_vars": list(sides[0].name_vars),
               "load_start": [round(x, 2) for x in load_start], "load_end": [round(x, 2) for x in os.getloadavg()],
               "figure_order": order, "figures": figures, "targets": target_rows(figures),

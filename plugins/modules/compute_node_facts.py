@@ -16,6 +16,11 @@ description:
     document, as Nova's resource tracker (C(nova/compute/resource_tracker.py)) did.
   - Sets the fact C(novalite_compute_node) (the compute node record, Nova's C(compute_nodes) row), which
     M(novalite.compute.schedule_instances) reads from every compute host's C(ansible_facts).
+  - With O(local_facts), also sets C(ansible_local.novalite), the facts document as
+    M(ansible.builtin.setup) with O(ansible.builtin.setup#module:gather_subset) V(local) reads it, so that
+    one call reads the host for the controller steps; with O(host_state), also sets
+    C(novalite_host_state), how the host compares with its records, as Nova's C(init_host) compared
+    them, so that a create whose instances all exist and run can skip its build.
   - Changes nothing on the host.
   - This module was called C(novalite.compute.compute_node_info); that name still works and leads here.
 options:
@@ -31,6 +36,25 @@ options:
     description: The host's facts document, whose instance records give the usage.
     type: path
     default: /etc/ansible/facts.d/novalite.fact
+  networks_path:
+    description: Where the networks' dnsmasq and metadata server files live (read with O(host_state)).
+    type: path
+    default: /var/lib/novalite/networks
+  local_facts:
+    description:
+      - Also set C(ansible_local.novalite) to the facts document (C(ansible_local) empty when there is
+        none), as M(ansible.builtin.setup) with O(ansible.builtin.setup#module:gather_subset) V(local) would.
+        Local facts of other files are left out.
+    type: bool
+    default: false
+  host_state:
+    description:
+      - Also set RV(ansible_facts.novalite_host_state), how the host compares with its records. Each
+        recorded instance's domain power state from libvirt, what of the host's network differs from
+        its records (the probes of M(novalite.compute.nova_network)'s plan; nothing is changed), and
+        the instances in place.
+    type: bool
+    default: false
   reserved_host_memory_mb:
     description: Memory kept for the host itself, counted as used (Nova's default 512).
     type: int
@@ -51,6 +75,11 @@ EXAMPLES = r"""
 - name: Set this host's capacity and usage for the scheduler
   novalite.compute.compute_node_facts:
     uri: "{{ novalite_libvirt_uri | default('qemu:///system') }}"
+
+- name: Read this host's records, capacity and state in one call (as role host_records does)
+  novalite.compute.compute_node_facts:
+    local_facts: true
+    host_state: true
 
 - name: Refuse a host whose libvirt has no nwfilter driver
   ansible.builtin.assert:
@@ -147,12 +176,44 @@ ansible_facts:
           type: list
           elements: str
           sample: [8383fb3d-7dcf-4203-b639-14c617b55259]
+    ansible_local:
+      description: With O(local_facts), the host's facts document as C(ansible_local.novalite).
+      type: dict
+      returned: when O(local_facts) is true
+      sample: {novalite: {schema_version: 1, instances: {}, networks: {}, fixed_ips: {}}}
+    novalite_host_state:
+      description: With O(host_state), how the host compares with its records.
+      type: dict
+      returned: when O(host_state) is true
+      sample:
+        power_states: {8383fb3d-7dcf-4203-b639-14c617b55259: 1}
+        network_changes: []
+        in_place: [8383fb3d-7dcf-4203-b639-14c617b55259]
+      contains:
+        power_states:
+          description: Nova's power state of each live instance's domain (V(1) running, V(0) when libvirt has none).
+          type: dict
+          sample: {8383fb3d-7dcf-4203-b639-14c617b55259: 1}
+        network_changes:
+          description:
+            - What of the host's network is not as its records say (a bridge, V(ip_forward), V(iptables),
+              V(metadata address), V(floating addresses), a network's dnsmasq or metadata server); empty when all is.
+          type: list
+          elements: str
+          sample: [iptables]
+        in_place:
+          description:
+            - The instances recorded active with no task in progress whose domains run, when the host's
+              network is as recorded (none otherwise); a create run has nothing to do for them.
+          type: list
+          elements: str
+          sample: [8383fb3d-7dcf-4203-b639-14c617b55259]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
-    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI)
+    DEFAULT_FACTS_PATH, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI, DEFAULT_NETWORKS_PATH)
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.compute.resource_tracker import compute_node_facts
 
@@ -160,6 +221,9 @@ ARGUMENT_SPEC = {
     "uri": {"type": "str", "default": DEFAULT_LIBVIRT_URI},
     "instances_path": {"type": "path", "default": DEFAULT_INSTANCES_PATH},
     "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
+    "networks_path": {"type": "path", "default": DEFAULT_NETWORKS_PATH},
+    "local_facts": {"type": "bool", "default": False},
+    "host_state": {"type": "bool", "default": False},
     "reserved_host_memory_mb": {"type": "int", "default": 512},
     "reserved_host_disk_mb": {"type": "int", "default": 0},
 }

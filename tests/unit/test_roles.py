@@ -15,9 +15,9 @@ NOVALITE_VARIABLE = re.compile(r"\bnovalite_[a-z_]+\b")
 ONLY_A_VARIABLE = re.compile(r"^\{\{ *(novalite_[a-z_]+) *\}\}$")
 # read per host by the schedule_instances action (documented there), not by a role
 PER_HOST_SCHEDULER_VARIABLES = {"novalite_compute_enabled", "novalite_availability_zone"}
-# names the scheduler facts, the build group, the lifecycle actions' group and the migrations' groups use;
+# names the scheduler facts, the host state fact, the build group, the lifecycle actions' group and the migrations' groups use;
 # not inventory variables
-NOT_INVENTORY = {"novalite_compute_node", "novalite_build_hosts", "novalite_action_hosts"} | {
+NOT_INVENTORY = {"novalite_compute_node", "novalite_host_state", "novalite_build_hosts", "novalite_action_hosts"} | {
     "novalite_%s_%s" % (step, side) for step in ("resize", "live", "confirm", "revert") for side in ("sources", "targets")}
 
 

@@ -19,13 +19,17 @@ import os
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import parse_document
+from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text
+from ansible_collections.novalite.compute.plugins.module_utils.compute import host_state
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import libvirt, libvirt_connection
 
 GIB = 1024 ** 3
 # set by compute_node_facts (ansible_facts.novalite_compute_node), read by the schedule_instances action
 NODE_FACT = "novalite_compute_node"
+# ansible_local.novalite, as setup with gather_subset local reads the facts document
+LOCAL_FACTS, LOCAL_KEY = "ansible_local", "novalite"
 
 
 def hypervisor_totals(conn):
@@ -73,23 +77,37 @@ def compute_node(totals, local_gb, free_disk_gb, instances, reserved_host_memory
     return node
 
 
-def hypervisor_report(uri):
-    """The hypervisor's totals and whether it has an nwfilter driver, over a read-only connection."""
+def hypervisor_report(uri, with_domains=False):
+    """The hypervisor's totals and whether it has an nwfilter driver, over a read-only connection;
+    ``with_domains`` adds ``power_states`` ({domain name: Nova's power state})."""
     with libvirt_connection(uri, read_only=True) as conn:
         totals = hypervisor_totals(conn)
         totals["nwfilter_driver"] = has_nwfilter_driver(conn)
-    return totals
+        power_states = host_state.domain_power_states(conn) if with_domains else None
+    return totals, power_states
 
 
 def compute_node_facts(module):
-    """The compute_node_facts result: this host's compute node record as the fact NODE_FACT."""
+    """The compute_node_facts result: this host's compute node record as the fact NODE_FACT and,
+    asked for, its facts document (LOCAL_FACTS) and how the host compares with it (STATE_FACT),
+    all in one call."""
     if libvirt is None:
         raise NovaliteError(missing_required_lib("libvirt-python (python3-libvirt)"))
     params = module.params
-    totals = hypervisor_report(params["uri"])
+    totals, power_states = hypervisor_report(params["uri"], with_domains=params["host_state"])
     local_gb, free_disk_gb = disk_totals(params["instances_path"])
-    document = FactsStore(params["facts_path"]).load()
+    # read once: the record of usage and, asked for, the facts as setup would have gathered them
+    text = read_text(params["facts_path"])
+    document = parse_document(text, origin=params["facts_path"])
     node = compute_node(totals, local_gb, free_disk_gb, document["instances"].values(),
                         params["reserved_host_memory_mb"], params["reserved_host_disk_mb"],
                         migrations=(document.get("migrations") or {}).values())
-    return {"changed": False, "ansible_facts": {NODE_FACT: node}}
+    facts = {NODE_FACT: node}
+    if params["local_facts"]:
+        # setup leaves ansible_local empty when the file is not there
+        facts[LOCAL_FACTS] = {LOCAL_KEY: document} if text is not None and text.strip() else {}
+    if params["host_state"]:
+        changes = host_state.network_differences(module.run_command, module.get_bin_path, document,
+                                                 params["networks_path"])
+        facts[host_state.STATE_FACT] = host_state.host_state(document["instances"].values(), power_states, changes)
+    return {"changed": False, "ansible_facts": facts}
