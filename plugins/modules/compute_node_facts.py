@@ -91,6 +91,7 @@ ansible_facts:
   description: Facts set on the host.
   returned: success
   type: dict
+  sample: {novalite_compute_node: {hypervisor_hostname: compute1, memory_mb: 7940, free_ram_mb: 6916, running_vms: 1}}
   contains:
     novalite_compute_node:
       description: The compute node record, as Nova's C(compute_nodes) row.
@@ -181,6 +182,16 @@ ansible_facts:
       type: dict
       returned: when O(local_facts) is true
       sample: {novalite: {schema_version: 1, instances: {}, networks: {}, fixed_ips: {}}}
+      contains:
+        novalite:
+          description: The facts document; its sections (instances, networks, fixed_ips, ...) are in the collection's docs/contracts.md.
+          type: dict
+          sample: {schema_version: 1, instances: {}, networks: {}, fixed_ips: {}}
+          contains:
+            schema_version:
+              description: The document's schema version.
+              type: int
+              sample: 1
     novalite_host_state:
       description: With O(host_state), how the host compares with its records.
       type: dict
@@ -194,6 +205,11 @@ ansible_facts:
           description: Nova's power state of each live instance's domain (V(1) running, V(0) when libvirt has none).
           type: dict
           sample: {8383fb3d-7dcf-4203-b639-14c617b55259: 1}
+          contains:
+            <uuid>:
+              description: The instance's power state.
+              type: int
+              sample: 1
         network_changes:
           description:
             - What of the host's network is not as its records say (a bridge, V(ip_forward), V(iptables),

@@ -139,8 +139,9 @@ def image_properties_filter(host, request):
 
 
 def ignore_hosts_filter(host, request):
-    """Nova's ``ignore_hosts`` (resize to another host, migrate): those hosts are never chosen."""
-    return "the request ignores this host" if host.name in (request.get("ignore_hosts") or ()) else None
+    """Nova's ``ignore_hosts`` of a request spec (a migration never picks the host it leaves): never chosen."""
+    return "the request ignores this host (an instance that moves leaves it)" \
+        if host.name in (request.get("ignore_hosts") or ()) else None
 
 
 def server_group_anti_affinity_filter(host, request):
@@ -285,13 +286,8 @@ def place_instances(instances, hostvars, hosts, image_properties, ratios, ignore
 
 # --- moving instances: resize and migration (nova/scheduler, the RequestSpec of a move) ---------
 
-def ignore_hosts_filter(host, request):
-    """Nova's ``ignore_hosts`` of a request spec: a migration never picks the host it leaves."""
-    return "the instance is on it (a migration moves it to another host)" \
-        if host.name in (request.get("ignore_hosts") or ()) else None
-
-
-MOVE_FILTERS = (ignore_hosts_filter,) + DEFAULT_FILTERS
+# a move names the host it leaves first, before what else keeps it off that host
+MOVE_FILTERS = (ignore_hosts_filter,) + tuple(f for f in DEFAULT_FILTERS if f is not ignore_hosts_filter)
 
 
 def schedule_moves(requests, hosts, filters=MOVE_FILTERS, weigher=ram_weight):

@@ -208,7 +208,7 @@ def everything(box):
     ({"vm_name": "mig-1", "novalite_reserved_host_memory_mb": 10 ** 7},
      "compute2 (ram_filter: "),
     ({"vm_name": "mig-1", "novalite_compute_enabled": False},
-     "compute1 (ignore_hosts_filter: the instance is on it (a migration moves it to another host), compute_filter"),
+     "compute1 (ignore_hosts_filter: the request ignores this host (an instance that moves leaves it), compute_filter"),
 ], ids=["unknown", "no RAM on the target", "no other host enabled"])
 def test_a_refused_migration_changes_nothing_anywhere(box, guests, extra, cause):
     before = everything(box)

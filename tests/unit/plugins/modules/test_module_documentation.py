@@ -69,7 +69,7 @@ MODULE_NAMES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob(
 # Literals that are spelled like an option or a return value of their module but name something else
 # (a facts document section, a record's field, a key of a definition, a Nova name): C() is right for them.
 LITERALS = {
-    "compute_node_facts": {"ansible_facts"},  # the module's reader's view; the module is being renamed (item 9)
+    "compute_node_facts": {"ansible_facts"},  # Ansible's own return key, named in the description
     "floating_ip": {"floating_ips"},  # the facts section and each fixed IP's key in network_info
     "floating_ip_request": {"floating_ips"},  # Nova's table, the facts section, the ledger kind, the quota key
     "image_cache": {"images", "instances", "name"},  # the catalog mapping's key, the facts section, a record field
@@ -81,11 +81,6 @@ LITERALS = {
                      "force_snat_range", "metadata_port"},
     "schedule_instances": {"ignore_hosts"},  # Nova's filter property
 }
-# compute_node_facts is being changed elsewhere (issue 10 item 9: an _info module returns no ansible_facts);
-# its RETURN gets a sample there.
-PENDING_SAMPLES = {"compute_node_facts"}
-
-
 def module_named(name):
     return importlib.import_module("ansible_collections.novalite.compute.plugins.modules." + name)
 
@@ -95,8 +90,7 @@ def test_the_compute_action_group_lists_every_module_sorted():
     assert group == MODULE_NAMES
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(reason="being rewritten elsewhere"))
-                                  if name in PENDING_SAMPLES else name for name in MODULE_NAMES])
+@pytest.mark.parametrize("name", MODULE_NAMES)
 def test_every_return_value_has_a_sample_and_every_dict_says_what_it_contains(name):
     for where, entry in returned_values(yaml.safe_load(module_named(name).RETURN) or {}, name):
         assert entry.get("description"), where

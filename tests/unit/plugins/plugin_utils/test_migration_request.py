@@ -164,7 +164,7 @@ def test_a_migration_never_picks_the_host_the_instance_is_on(cluster):
     variables["compute2"]["novalite_compute_enabled"] = False
     with pytest.raises(MoveRefused) as refused:
         plan_moves(args("migrate"), documents, variables)
-    assert "compute1 (ignore_hosts_filter: the instance is on it" in refused.value.msg
+    assert "compute1 (ignore_hosts_filter: the request ignores this host (an instance that moves leaves it)" in refused.value.msg
     assert "compute2 (compute_filter: the host is disabled)" in refused.value.msg
 
 
