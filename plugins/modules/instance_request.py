@@ -402,6 +402,6 @@ security_group_definitions:
       elements: dict
       sample: [{protocol: tcp, port: 443}]
       contains:
-        protocol: {description: V(tcp), V(udp) or V(icmp)., type: str, sample: tcp}
+        protocol: {description: 'V(tcp), V(udp) or V(icmp).', type: str, sample: tcp}
         port: {description: One destination port (or C(port_range_min) and C(port_range_max) for a range)., type: int, sample: 443}
 """

@@ -81,6 +81,8 @@ LITERALS = {
                      "force_snat_range", "metadata_port"},
     "schedule_instances": {"ignore_hosts"},  # Nova's filter property
 }
+
+
 def module_named(name):
     return importlib.import_module("ansible_collections.novalite.compute.plugins.modules." + name)
 
@@ -110,7 +112,7 @@ def test_documentation_uses_semantic_markup_and_stands_alone(name):
     text = module.DOCUMENTATION + module.RETURN
     assert not re.search(r"\bI\(", text), "options are O(...), values V(...), never I(...)"
     options = set(_option_paths(yaml.safe_load(module.DOCUMENTATION).get("options") or {}))
-    returned = {where.split(".", 1)[1] for where, _ in returned_values(yaml.safe_load(module.RETURN) or {}, name)}
+    returned = {where.split(".", 1)[1] for where, _entry in returned_values(yaml.safe_load(module.RETURN) or {}, name)}
     for literal in set(re.findall(r"\bC\(([a-z_.\[\]]+)\)", text)) - LITERALS.get(name, set()):
         assert literal not in options, "C(%s) names an option: O(%s)" % (literal, literal)
         assert literal not in returned, "C(%s) names a return value: RV(%s)" % (literal, literal)

@@ -176,9 +176,8 @@ def mixed_batch(seed, size):
     nodes = [node(memory_mb=rng.choice((4096, 8192, 16384)), used_mb=rng.randrange(0, 4096, 512), vcpus=rng.choice((2, 4)),
                   local_gb=rng.choice((30, 60, 400))) for _index in range(5)]
     flavors = [TINY, find_flavor("m1.small"), find_flavor("m1.medium")]
-    batch = [req(str(n), flavor=rng.choice(flavors), **rng.choice(({}, {}, {"target_host": "compute2"},
-                                                                    {"availability_zone": "az2"})))
-             for n in range(size)]
+    extras = ({}, {}, {"target_host": "compute2"}, {"availability_zone": "az2"})
+    batch = [req(str(n), flavor=rng.choice(flavors), **rng.choice(extras)) for n in range(size)]
     return nodes, batch
 
 
