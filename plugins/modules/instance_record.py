@@ -54,6 +54,13 @@ options:
     description: The host's facts document.
     type: path
     default: /etc/ansible/facts.d/novalite.fact
+  local_facts:
+    description:
+      - Also set C(ansible_local.novalite) to the facts document as this call leaves it (in check mode, as it is
+        on the host), as M(ansible.builtin.setup) with O(ansible.builtin.setup#module:gather_subset) V(local)
+        would read it next, so that the play needs no call to refresh it. Local facts of other files are left out.
+    type: bool
+    default: false
   replace:
     description:
       - Store each record of O(instances) whole, as given, with O(vm_state) and O(host), replacing what this host
@@ -88,6 +95,7 @@ EXAMPLES = r"""
     instances: "{{ scheduled.instances | selectattr('host', 'equalto', inventory_hostname) }}"
     vm_state: active
     network_info: "{{ network.network_info }}"
+    local_facts: true  # ansible_local.novalite is the document as this call left it
 """
 
 RETURN = r"""
@@ -174,6 +182,22 @@ instances:
       description: Why it failed (with O(vm_state=error) only).
       type: str
       sample: "spawn: domain instance-00000001 did not start"
+ansible_facts:
+  description:
+    - With O(local_facts), C(ansible_local.novalite), the facts document as this call left it, in the shape of
+      RV(novalite.compute.compute_node_facts#module:ansible_facts.ansible_local).
+  type: dict
+  returned: when O(local_facts) is true
+  sample: {ansible_local: {novalite: {schema_version: 1, instances: {}, networks: {}, fixed_ips: {}}}}
+  contains:
+    ansible_local:
+      description: C(novalite), the document.
+      type: dict
+      sample: {novalite: {schema_version: 1, instances: {}, networks: {}, fixed_ips: {}}}
+      contains:
+        novalite: {description: The facts document (its sections are in docs/contracts.md)., type: dict,
+                   sample: {schema_version: 1, instances: {}}, contains: {schema_version: {description: Its version.,
+                   type: int, sample: 1}}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -190,6 +214,7 @@ ARGUMENT_SPEC = {
     "fault": {"type": "str"},
     "facts_path": {"type": "path", "default": DEFAULT_FACTS_PATH},
     "replace": {"type": "bool", "default": False},
+    "local_facts": {"type": "bool", "default": False},
     "assume_prepared": {"type": "bool", "default": False},
 }
 

@@ -14,6 +14,9 @@ description:
     C(_wait_for_boot)) for every instance of O(instances) in one call on the compute host. It builds the domain XML
     (Nova's C(libvirt.xml)), writes C(<instance_dir>/libvirt.xml) atomically, creates an empty C(console.log),
     defines the domain, starts it and waits for it.
+  - The domains of the batch are started at once and paused (C(VIR_DOMAIN_START_PAUSED)), then resumed together,
+    as Nova's C(_create_guest_with_network) started a guest paused until its network was ready; so no booting
+    guest takes the CPU from libvirt's filter setup of the next. Domains to destroy are destroyed at once too.
   - Idempotent by meaning, not by text. libvirt's own inactive definition (C(XMLDesc) with
     C(VIR_DOMAIN_XML_INACTIVE)) is parsed into the same classes that build the wanted one, keeping only what
     this module sets, so what libvirt adds (PCI addresses, controllers, aliases, emulator, serial targets, the

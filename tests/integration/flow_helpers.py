@@ -18,7 +18,9 @@ TIMERS = re.compile(r"\b\w+_timer +[\d.]+")
 
 @contextlib.contextmanager
 def read_only(host, path):
-    """``path`` on ``host`` read-only for the block (a read-only bind mount over itself)."""
+    """``path`` on ``host`` read-only for the block (a read-only bind mount over itself); made first
+    when no run has made it yet on this host (the tests of a module may run first or alone)."""
+    host.run(["mkdir", "-p", path])
     host.run(["mount", "--bind", path, path])
     try:
         host.run(["mount", "-o", "remount,bind,ro", path])

@@ -22,12 +22,20 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths
 
 SCHEMA_VERSION = 1
 SECTIONS = ("networks", "fixed_ips", "instances", "floating_ips", "floating_associations")
+# ansible_local.novalite, as setup with gather_subset local reads the facts document
+LOCAL_FACTS, LOCAL_KEY = "ansible_local", "novalite"
 
 
 def empty_document():
     document = {"schema_version": SCHEMA_VERSION}
     document.update((section, {}) for section in SECTIONS)
     return document
+
+
+def as_local_facts(document):
+    """The ``ansible_facts`` entry that gives the play ``ansible_local.novalite`` without another
+    call to setup (local facts of other files are left out)."""
+    return {LOCAL_FACTS: {LOCAL_KEY: document}}
 
 
 def parse_document(text, origin="facts"):

@@ -19,15 +19,21 @@ Usage::
             conn.defineXML(xml)
             rollback.record("undefine domain " + name, lambda: undefine(name))
 
-``apply_steps`` runs plan objects (``name``, ``changed``, ``apply()``, ``undo()``) the same way.
+``apply_steps`` runs plan objects (``name``, ``changed``, ``apply()``, ``undo()``) the same way;
+``apply_together`` runs one call per item at once (threads) and records their undos afterwards,
+in item order, so the record is never written from two threads.
 """
 
 from __future__ import annotations
 
 import contextlib
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
+
+# libvirtd serves 5 calls of one connection at a time by default (libvirtd.conf max_client_requests)
+CONCURRENT_CALLS = 4
 
 
 class Rollback:
@@ -105,6 +111,30 @@ def apply_steps(rollback, steps):
             with rollback.step(step.name):
                 rollback.record(step.name, step.undo)
                 step.apply()
+
+
+def apply_together(rollback, items, step_name, action, undo=None, workers=CONCURRENT_CALLS):
+    """``action(item)`` for every item at once, each its own step ``step_name(item)``.
+
+    When every call has returned, ``undo(item)`` (a (description, callable) pair) is recorded for
+    each item whose call succeeded, in item order; then the first failure, in item order, is
+    raised as its item's step, so the items that did succeed are undone with the rest.
+    """
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        outcomes = [pool.submit(action, item) for item in items]
+    failed = None
+    for item, outcome in zip(items, outcomes):
+        if outcome.exception() is None:
+            if undo is not None:
+                rollback.record(*undo(item))
+        elif failed is None:
+            failed = (item, outcome.exception())
+    if failed is not None:
+        item, exc = failed
+        with rollback.step(step_name(item)):
+            raise exc
 
 
 def _failure(exc, rollback):

@@ -18,7 +18,7 @@ import datetime
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import FactsStore, as_local_facts
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
 
 # nova/compute/vm_states.py and power_state.py (the ones this collection sets or reads)
@@ -141,7 +141,11 @@ def ensure_records(module):
     uuids = [record["uuid"] for record in wanted]
     before = {u: facts.before["instances"][u] for u in uuids if u in facts.before["instances"]}
     after = {u: facts.document["instances"][u] for u in uuids if u in facts.document["instances"]}
-    return {"changed": facts.changed, "instances": list(after.values()), "diff": {"before": before, "after": after}}
+    result = {"changed": facts.changed, "instances": list(after.values()), "diff": {"before": before, "after": after}}
+    if params.get("local_facts"):
+        # what a setup call right after this one would read: check mode wrote nothing
+        result["ansible_facts"] = as_local_facts(facts.before if module.check_mode else facts.document)
+    return result
 
 
 def _store(stored, wanted, params, now, assume_recorded=False):

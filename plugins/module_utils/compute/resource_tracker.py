@@ -19,7 +19,8 @@ import os
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
-from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import parse_document
+from ansible_collections.novalite.compute.plugins.module_utils.common.facts_store import (
+    LOCAL_FACTS, as_local_facts, parse_document)
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import read_text
 from ansible_collections.novalite.compute.plugins.module_utils.compute import host_state
 from ansible_collections.novalite.compute.plugins.module_utils.compute.instance_record import live_records
@@ -28,8 +29,6 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.connection i
 GIB = 1024 ** 3
 # set by compute_node_facts (ansible_facts.novalite_compute_node), read by the schedule_instances action
 NODE_FACT = "novalite_compute_node"
-# ansible_local.novalite, as setup with gather_subset local reads the facts document
-LOCAL_FACTS, LOCAL_KEY = "ansible_local", "novalite"
 
 
 def hypervisor_totals(conn):
@@ -105,7 +104,7 @@ def compute_node_facts(module):
     facts = {NODE_FACT: node}
     if params["local_facts"]:
         # setup leaves ansible_local empty when the file is not there
-        facts[LOCAL_FACTS] = {LOCAL_KEY: document} if text is not None and text.strip() else {}
+        facts.update(as_local_facts(document) if text is not None and text.strip() else {LOCAL_FACTS: {}})
     if params["host_state"]:
         changes = host_state.network_differences(module.run_command, module.get_bin_path, document,
                                                  params["networks_path"])

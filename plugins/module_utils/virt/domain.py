@@ -7,7 +7,8 @@ states and removal.
 
 Order: check every input, read libvirt once and plan every instance (a plan is what is, what
 should be and the actions between them; check mode reports it), then define all, start all,
-wait for all, stop or remove. Every action is a step of the rollback contract
+wait for all, stop or remove; starts and destroys of a batch run at once (threads), and the
+guests start paused and are resumed together. Every action is a step of the rollback contract
 (``common/rollback.py``): whatever fails (a libvirt call, writing a file, a guest that does not
 come up, a bug), what this call did is undone (domains it defined are undefined, previous
 definitions restored, guests it started destroyed, files it wrote restored or removed) and the
@@ -29,7 +30,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.files impo
     read_bytes, read_text, remove_quietly, restore_file, write_atomic)
 from ansible_collections.novalite.compute.plugins.module_utils.common.instance_dir import (
     create_empty_console_log, remove_instance_dir)
-from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
+from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import apply_together, undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.virt.config import GuestConfig
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import (
     ACTIVE_STATES, LibvirtFailed, call, find_domain, find_domain_by_uuid, find_nwfilter, libvirt, libvirt_connection,
@@ -256,16 +257,17 @@ class DomainService:
         with undo_on_failure() as rollback:
             for plan in plans:
                 _define(conn, plan, rollback)
-            starting = [plan for plan in plans if plan.has(START, RESUME)]
+            starting = [plan for plan in plans if plan.has(START)]
+            resuming = [plan for plan in plans if plan.has(RESUME)]
             if options["wait_for"] == "lease":
-                self._forget_neighbours(starting, rollback)
-            for plan in starting:
-                _start(plan, rollback)
+                self._forget_neighbours(starting + resuming, rollback)
+            _start_paused(starting, rollback)
+            for plan in starting + resuming:
+                _resume(plan, rollback)
             if options["state"] == "running" and options["wait_for"] != "none":
                 self._wait_until_up(plans, rollback)
             self._shut_down(plans, rollback)
-            for plan in plans:
-                _remove(plan, rollback)
+            _remove(plans, rollback)
 
     def _wait_until_up(self, plans, rollback):
         """Every guest of the call, polled in the same rounds (waits.py); a late one undoes the run."""
@@ -296,8 +298,8 @@ class DomainService:
             if still_on and not self.options["destroy_after_timeout"]:
                 raise GuestNotUp("still running %ss after the ACPI shutdown request: %s (destroy_after_timeout is off)"
                                  % (self.options["shutdown_timeout"], ", ".join(p.spec.name for p in still_on)))
+        _destroy_together(still_on, rollback)
         for plan in still_on:
-            _destroy(plan, rollback)
             plan.actions.append(FORCED_OFF)
 
 
@@ -372,42 +374,56 @@ def _prepare_instance_dir(spec, libvirt_xml, rollback):
             rollback.record("remove %s" % console_log, lambda: remove_quietly(console_log))
 
 
-def _start(plan, rollback):
-    """Start (or resume) a domain; a failed start carries libvirt's error and QEMU's log."""
+def _start_paused(plans, rollback):
+    """Start the domains paused, at once, as Nova's ``_create_guest_with_network`` did while it waited
+    for the network: the guests of a batch begin to boot together once all are started, so no
+    booting guest takes the CPU from libvirt's filter setup of the next (``_resume``)."""
+    apply_together(rollback, plans, lambda plan: "starting %s" % plan.spec.name, _create_paused,
+                   undo=lambda plan: ("destroy %s" % plan.spec.name, lambda: _destroy_domain(plan)))
+
+
+def _create_paused(plan):
+    """A failed start carries libvirt's error and QEMU's log."""
+    name = plan.spec.name
+    try:
+        call("starting %s" % name, plan.domain.createWithFlags, libvirt.VIR_DOMAIN_START_PAUSED)
+    except LibvirtFailed as exc:
+        raise LibvirtFailed("%s\nlast lines of the QEMU log:\n%s" % (exc.msg, qemu_log_tail(name)),
+                            instance=name, **exc.details) from exc
+
+
+def _resume(plan, rollback):
+    """Resume a domain; one that was paused before this call is paused again on undo (a domain this
+    call started is destroyed instead, by the undo of its start)."""
     name, domain = plan.spec.name, plan.domain
-    if plan.has(RESUME):
-        with rollback.step("resuming %s" % name):
-            call("resuming %s" % name, domain.resume)
+    with rollback.step("resuming %s" % name):
+        call("resuming %s" % name, domain.resume)
+        if plan.has(RESUME):
             rollback.record("pause %s" % name, lambda: call("pausing %s" % name, domain.suspend))
-        return
-    with rollback.step("starting %s" % name):
-        try:
-            call("starting %s" % name, domain.createWithFlags, 0)
-        except LibvirtFailed as exc:
-            raise LibvirtFailed("%s\nlast lines of the QEMU log:\n%s" % (exc.msg, qemu_log_tail(name)),
-                                instance=name, **exc.details) from exc
-        rollback.record("destroy %s" % name, lambda: call("destroying %s" % name, domain.destroy))
 
 
-def _destroy(plan, rollback):
-    what = "destroying %s" % plan.spec.name
-    with rollback.step(what):
-        try:
-            call(what, plan.domain.destroy)
-        except LibvirtFailed as exc:
-            # It may have powered off by itself between the check and the call.
-            if exc.details.get("libvirt_error_code") != libvirt.VIR_ERR_OPERATION_INVALID:
-                raise
+def _destroy_domain(plan):
+    """Destroy; a domain that powered off by itself between the check and the call is fine."""
+    try:
+        call("destroying %s" % plan.spec.name, plan.domain.destroy)
+    except LibvirtFailed as exc:
+        if exc.details.get("libvirt_error_code") != libvirt.VIR_ERR_OPERATION_INVALID:
+            raise
 
 
-def _remove(plan, rollback):
-    if plan.has(DESTROY):
-        _destroy(plan, rollback)
-    if plan.has(UNDEFINE):
-        what = "undefining %s" % plan.spec.name
-        with rollback.step(what):
-            flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-            call(what, plan.domain.undefineFlags, flags)
-    if plan.has(REMOVE_DIR):
-        with rollback.step("removing %s" % plan.spec.instance_dir):
-            remove_instance_dir(plan.spec.instance_dir)
+def _destroy_together(plans, rollback):
+    """QEMU takes a second or more to go (libvirt waits for it): the domains go at once."""
+    apply_together(rollback, plans, lambda plan: "destroying %s" % plan.spec.name, _destroy_domain)
+
+
+def _remove(plans, rollback):
+    _destroy_together([plan for plan in plans if plan.has(DESTROY)], rollback)
+    for plan in plans:
+        if plan.has(UNDEFINE):
+            what = "undefining %s" % plan.spec.name
+            with rollback.step(what):
+                flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                call(what, plan.domain.undefineFlags, flags)
+        if plan.has(REMOVE_DIR):
+            with rollback.step("removing %s" % plan.spec.instance_dir):
+                remove_instance_dir(plan.spec.instance_dir)

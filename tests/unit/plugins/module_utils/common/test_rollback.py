@@ -1,8 +1,10 @@
+import threading
+
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import NovaliteError
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import (
-    Rollback, apply_steps, undo_on_failure)
+    Rollback, apply_steps, apply_together, undo_on_failure)
 
 
 class Step:
@@ -82,3 +84,29 @@ def test_rollback_reused_by_caller():
     with undo_on_failure(rollback):
         pass
     assert rollback.undo() == ([], [])  # forgotten after success
+
+
+def test_apply_together_runs_the_calls_at_once_and_records_each_undo_in_item_order():
+    together, log = threading.Barrier(3, timeout=5), []  # broken unless the three calls overlap
+    with undo_on_failure() as rollback:
+        apply_together(rollback, ["a", "b", "c"], lambda item: "start " + item, lambda item: together.wait(),
+                       undo=lambda item: ("undo " + item, lambda: log.append("undo " + item)))
+        assert [description for description, _undo in rollback._undos] == ["undo a", "undo b", "undo c"]
+    assert log == []
+
+
+def test_apply_together_undoes_the_calls_that_succeeded_and_names_the_first_failed_item():
+    log = []
+
+    def start(item):
+        if item in ("b", "c"):
+            raise NovaliteError("cannot start " + item)
+        log.append("start " + item)
+    with pytest.raises(NovaliteError) as caught:
+        with undo_on_failure() as rollback:
+            apply_together(rollback, ["a", "b", "c", "d"], lambda item: "start " + item, start,
+                           undo=lambda item: ("undo " + item, lambda: log.append("undo " + item)))
+    assert sorted(log[:2]) == ["start a", "start d"]
+    assert log[2:] == ["undo d", "undo a"]
+    assert caught.value.details["failed_step"] == "start b"
+    assert caught.value.details["rolled_back"] == ["undo d", "undo a"]

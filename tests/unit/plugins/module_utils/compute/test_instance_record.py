@@ -74,6 +74,16 @@ def test_the_module_records_moves_and_removes_a_batch(tmp_path):
     assert stored(tmp_path) == {}
 
 
+def test_local_facts_give_the_document_as_setup_would_read_it_next(tmp_path):
+    assert "ansible_facts" not in ensure_records(records_module(tmp_path, [WHOLE], BUILDING))
+    checked = ensure_records(records_module(tmp_path, [{"uuid": UUID}], ACTIVE, check_mode=True, local_facts=True))
+    assert checked["ansible_facts"]["ansible_local"]["novalite"]["instances"][UUID]["vm_state"] == BUILDING
+    active = ensure_records(records_module(tmp_path, [{"uuid": UUID}], ACTIVE, local_facts=True))
+    document = active["ansible_facts"]["ansible_local"]["novalite"]
+    assert document == FactsStore(str(tmp_path / "novalite.fact")).load()
+    assert document["instances"][UUID]["vm_state"] == ACTIVE
+
+
 @pytest.mark.parametrize("record, vm_state, message", [
     ({"uuid": "u1"}, ACTIVE, r"instances\[0\].uuid 'u1': expected a UUID"),
     ({}, "absent", r"instances\[0\] has no uuid"),

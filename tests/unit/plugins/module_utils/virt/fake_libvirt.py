@@ -100,7 +100,8 @@ class FakeDomain:
             raise self.start_error  # pylint: disable=raising-bad-type
         if self.state_code != SHUTOFF:
             raise libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "domain is already running")
-        self.state_code, self.managed_save = RUNNING, False  # a start restores and drops a managed save
+        paused = flags & libvirt.VIR_DOMAIN_START_PAUSED
+        self.state_code, self.managed_save = PAUSED if paused else RUNNING, False  # a start drops a managed save
 
     def destroy(self):
         self.calls.append(("destroy",))

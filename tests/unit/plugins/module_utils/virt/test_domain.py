@@ -1,6 +1,7 @@
 """libvirt_domain's service against a fake libvirt: plan once, check mode, idempotence, rollback."""
 
 import os
+import threading
 
 import pytest
 
@@ -9,7 +10,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt import domai
 from ansible_collections.novalite.compute.plugins.module_utils.virt.domain import DomainService
 from ansible_collections.novalite.compute.plugins.modules.libvirt_domain import ARGUMENT_SPEC
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.fake_libvirt import (
-    PAUSED, RUNNING, SHUTOFF, libvirt_error)
+    PAUSED, RUNNING, SHUTOFF, FakeDomain, libvirt_error)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.virt.virt_samples import (
     SAMPLE_NAME, SAMPLE_UUID, make_instance)
 
@@ -284,6 +285,43 @@ def test_batch_defines_and_starts_all_in_one_call(conn, ensure, instances_path):
     result = ensure(specs, state="running")
     assert [i["state"] for i in result["instances"]] == ["running"] * 5
     assert len({i["uuid"] for i in result["instances"]}) == 5
+
+
+def test_a_batch_starts_paused_and_every_guest_resumes_after_the_last_start(conn, ensure, instances_path, monkeypatch):
+    events = []
+    fake = FakeDomain
+    create, resume = fake.createWithFlags, fake.resume
+
+    def recording_create(domain, flags):
+        events.append(("start", domain.name(), flags))
+        return create(domain, flags)
+
+    def recording_resume(domain):
+        events.append(("resume", domain.name()))
+        return resume(domain)
+    monkeypatch.setattr(fake, "createWithFlags", recording_create)
+    monkeypatch.setattr(fake, "resume", recording_resume)
+    specs = [make_instance(instances_path, name="instance-%08x" % n, uuid=None, network_info=[]) for n in range(3, 6)]
+    ensure(specs, state="running")
+    names = [spec["name"] for spec in specs]
+    assert sorted(events[:3]) == [("start", name, domain.libvirt.VIR_DOMAIN_START_PAUSED) for name in names]
+    assert events[3:] == [("resume", name) for name in names]
+    assert {conn.domains[name].state_code for name in names} == {RUNNING}
+
+
+def test_absent_destroys_a_batch_at_once(conn, ensure, instances_path, monkeypatch):
+    specs = [make_instance(instances_path, name="instance-%08x" % n, uuid=None, network_info=[]) for n in range(3, 6)]
+    ensure(specs, state="running")
+    fake = FakeDomain
+    together = threading.Barrier(len(specs), timeout=5)  # broken unless all three destroys overlap
+    destroy = fake.destroy
+
+    def destroy_when_all_are_in(domain):
+        together.wait()
+        return destroy(domain)
+    monkeypatch.setattr(fake, "destroy", destroy_when_all_are_in)
+    ensure([dict(spec, network_info=[]) for spec in specs], state="absent")
+    assert conn.domains == {}
 
 
 def test_wait_for_port_needs_a_fixed_ip(conn, ensure, instances_path):
