@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: nwfilter
-short_description: Anti-spoofing, per-interface and security-group nwfilters as Nova's NWFilterFirewall
+short_description: Anti-spoofing nwfilters, and security groups as nwfilters or iptables chains, as Nova's firewall drivers
 version_added: 0.1.0
 description:
   - Defines and removes libvirt nwfilters on the compute host, idempotently, in one call for all of them, as
@@ -40,6 +40,18 @@ description:
     accept DHCP from the DHCP server, accept the project network, accept icmp and tcp 22 and 80 from anywhere,
     drop the rest inbound. When an instance filter uses C(default) and it is neither in O(security_groups) nor
     defined yet, it is defined with icmp, tcp 22 and tcp 80 from V(0.0.0.0/0)."
+  - "With O(firewall_driver=iptables) (Nova's libvirt C(IptablesFirewallDriver), which used C(NWFilterFirewall) for
+    anti-spoofing only) each instance filter references only C(nova-base) (or C(nova-nodhcp)), and the firewall is
+    in iptables chains written with one C(iptables-restore -w --noflush) for the whole call, under the lock
+    C(nova-iptables) in O(locks_path): C(nova-sg-<group>) with one ACCEPT per inbound rule of the group, and per
+    interface C(nova-vif-<mac without colons>) (drop INVALID, accept ESTABLISHED/RELATED, DHCP replies from
+    O(instance_filters[].dhcp_server), the O(instance_filters[].project_cidr), then a jump to each group's chain,
+    then drop), jumped to from FORWARD for C(-d <address>/32) above the bridges' accepts. libvirt then runs about a
+    third fewer firewall commands per interface at each domain start. A changed group is one rewritten chain that
+    every guest using it jumps to. A group name too long for a chain name (28 characters) keeps its start and
+    gets a hash of the whole name."
+  - With O(firewall_driver=iptables) and O(state=absent) the interfaces' chains (and the chains of the groups
+    given) are removed too, besides the filters.
   - All input is checked before anything changes; a bad rule is refused naming its group, its index and the value.
 author:
   - novalite.compute contributors (@novalite)
@@ -56,6 +68,17 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  firewall_driver:
+    description:
+      - V(nwfilter) makes the security groups nwfilters (Nova's C(NWFilterFirewall)); V(iptables) makes them
+        iptables chains and keeps only the anti-spoofing in nwfilters (Nova's libvirt C(IptablesFirewallDriver)).
+    type: str
+    choices: [nwfilter, iptables]
+    default: nwfilter
+  locks_path:
+    description: Directory of the C(nova-iptables) lock file that every iptables writer of the collection takes.
+    type: path
+    default: /var/lib/novalite/locks
   base_filters:
     description:
       - Also act on the base filters (C(nova-base), C(nova-nodhcp), C(nova-allow-dhcp-server),
@@ -142,6 +165,19 @@ options:
         description: Accept everything from the project network (Nova's C(allow_same_net_traffic)).
         type: bool
         default: true
+      address:
+        description:
+          - The interface's fixed IPv4 address; with O(firewall_driver=iptables), the traffic to it goes through its
+            chain. Without it the chain is not jumped to.
+        type: str
+      dhcp_server:
+        description: The DHCP server of the interface's subnet, whose replies its chain accepts (iptables driver).
+        type: str
+      project_cidr:
+        description:
+          - The interface's project network, which its chain accepts with
+            O(instance_filters[].allow_same_net_traffic) (iptables driver).
+        type: str
   in_use_timeout:
     description: Seconds to keep retrying the undefinition of a filter that libvirt says is still in use.
     type: int
@@ -151,7 +187,8 @@ seealso:
 extends_documentation_fragment:
   - novalite.compute.attributes
 notes:
-  - In diff mode there is one entry per created, changed or removed filter (its XML without the uuid, before and after).
+  - In diff mode there is one entry per created, changed or removed filter (its XML without the uuid, before and after),
+    and with O(firewall_driver=iptables) one for the chains when they change (iptables-save lines).
 """
 
 EXAMPLES = r"""
@@ -170,6 +207,18 @@ EXAMPLES = r"""
           - {protocol: tcp, port: 8080}
           - {protocol: tcp, port_range_min: 5000, port_range_max: 5100, cidr: 192.168.96.0/24}
           - {protocol: icmp, icmp_type: 8}
+
+- name: Security groups as iptables chains, anti-spoofing in the interface's nwfilter
+  novalite.compute.nwfilter:
+    firewall_driver: iptables
+    base_filters: true
+    instance_filters:
+      - instance_name: instance-0000000a
+        mac: fa:16:3e:5a:f4:23
+        address: 10.1.0.10
+        dhcp_server: 10.1.0.1
+        project_cidr: 10.1.0.0/16
+        security_groups: [default]
 
 - name: Remove an instance's filter after its domain is gone
   novalite.compute.nwfilter:
@@ -196,6 +245,40 @@ rollback_failures:
   type: list
   elements: str
   sample: []
+firewall_driver:
+  description: The firewall driver of this call.
+  returned: always
+  type: str
+  sample: iptables
+chains:
+  description:
+    - With O(firewall_driver=iptables), the chains of this call as they are after it (or would be, in check mode);
+      a removed chain is not listed.
+  returned: when O(firewall_driver=iptables)
+  type: list
+  elements: dict
+  sample:
+    - name: nova-sg-default
+      rules: [-p icmp -j ACCEPT, -p tcp -m tcp --dport 22 -j ACCEPT, -p tcp -m tcp --dport 80 -j ACCEPT]
+      hooks: []
+  contains:
+    name:
+      description: Chain name, in table C(filter).
+      type: str
+      returned: always
+      sample: nova-vif-fa163e5af423
+    rules:
+      description: Its rules, in order, as iptables-save prints them without C(-A <chain>).
+      type: list
+      elements: str
+      returned: always
+      sample: [-m conntrack --ctstate INVALID -j DROP, -s 10.1.0.0/16 -j ACCEPT, -j nova-sg-default, -j DROP]
+    hooks:
+      description: The jumps to it from builtin chains, as C(<chain> <rule>).
+      type: list
+      elements: str
+      returned: always
+      sample: [FORWARD -d 10.1.0.10/32 -j nova-vif-fa163e5af423]
 filters:
   description: Every filter acted on, in the order it was handled.
   returned: always
@@ -227,10 +310,11 @@ filters:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import DEFAULT_LIBVIRT_URI
+from ansible_collections.novalite.compute.plugins.module_utils.common.host_paths import (
+    DEFAULT_LIBVIRT_URI, DEFAULT_LOCKS_PATH)
 from ansible_collections.novalite.compute.plugins.module_utils.common.runner import run_module
 from ansible_collections.novalite.compute.plugins.module_utils.virt.nwfilter import (
-    DEFAULT_GROUP, DIRECTIONS, PROTOCOLS, ensure_nwfilters)
+    DEFAULT_GROUP, DIRECTIONS, FIREWALL_DRIVERS, NWFILTER_DRIVER, PROTOCOLS, ensure_nwfilters)
 
 RULE_OPTIONS = dict(
     direction=dict(type="str", choices=list(DIRECTIONS), default="in"),
@@ -241,6 +325,8 @@ RULE_OPTIONS = dict(
 ARGUMENT_SPEC = dict(
     uri=dict(type="str", default=DEFAULT_LIBVIRT_URI),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    firewall_driver=dict(type="str", choices=list(FIREWALL_DRIVERS), default=NWFILTER_DRIVER),
+    locks_path=dict(type="path", default=DEFAULT_LOCKS_PATH),
     base_filters=dict(type="bool", default=False),
     security_groups=dict(type="list", elements="dict", default=[], options=dict(
         name=dict(type="str", required=True),
@@ -253,6 +339,7 @@ ARGUMENT_SPEC = dict(
         instance_name=dict(type="str", required=True), mac=dict(type="str", required=True),
         security_groups=dict(type="list", elements="str", default=[DEFAULT_GROUP]),
         dhcp=dict(type="bool", default=True), allow_same_net_traffic=dict(type="bool", default=True),
+        address=dict(type="str"), dhcp_server=dict(type="str"), project_cidr=dict(type="str"),
     )),
     in_use_timeout=dict(type="int", default=30),
 )

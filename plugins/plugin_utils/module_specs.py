@@ -47,7 +47,7 @@ def release_entry(record):
 
 
 def instance_filters(records, network_info=None, fixed_ips=None):
-    """nwfilter's instance_filters: one per VIF (nova-instance-<name>-<mac>).
+    """nwfilter's instance_filters: one per VIF (nova-instance-<name>-<mac>), with its addressing.
 
     The VIFs are this run's ``network_info`` for the instance, else its record's. ``fixed_ips``
     (a host's recorded ``fixed_ips`` section, by address) adds the MAC of every fixed IP the
@@ -59,11 +59,24 @@ def instance_filters(records, network_info=None, fixed_ips=None):
         held.setdefault(fixed_ip.get("instance_uuid"), []).append(fixed_ip.get("mac"))
     entries = []
     for record in records:
-        macs = [vif["address"] for vif in _vifs(record, network_info)]
-        macs += [mac for mac in held.get(record["uuid"], []) if mac and mac not in macs]
-        entries += [{"instance_name": record["name"], "mac": mac,
-                     "security_groups": record.get("security_groups") or ["default"]} for mac in macs]
+        vifs = _vifs(record, network_info)
+        macs = [vif["address"] for vif in vifs] + [mac for mac in held.get(record["uuid"], [])
+                                                   if mac and mac not in [vif["address"] for vif in vifs]]
+        groups = record.get("security_groups") or ["default"]
+        addressing = {vif["address"]: _vif_addressing(vif) for vif in vifs}
+        entries += [dict({"instance_name": record["name"], "mac": mac, "security_groups": groups},
+                         **addressing.get(mac, {})) for mac in macs]
     return entries
+
+
+def _vif_addressing(vif):
+    """The fixed IPv4 address, DHCP server and cidr of the VIF's first IPv4 subnet that has an address."""
+    for subnet in (vif.get("network") or {}).get("subnets") or []:
+        fixed = [ip["address"] for ip in subnet.get("ips") or [] if ip.get("address")]
+        if subnet.get("cidr") and subnet.get("version") in (4, None) and fixed:
+            return {"address": fixed[0], "dhcp_server": (subnet.get("meta") or {}).get("dhcp_server"),
+                    "project_cidr": subnet["cidr"]}
+    return {}
 
 
 def release_networks(records, facts=None, networks=()):

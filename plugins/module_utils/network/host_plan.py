@@ -20,11 +20,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.common.facts_stor
 from ansible_collections.novalite.compute.plugins.module_utils.common.files import exclusive_lock, write_atomic
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import apply_steps, undo_on_failure
 from ansible_collections.novalite.compute.plugins.module_utils.network import floating, linux_net
-from ansible_collections.novalite.compute.plugins.module_utils.network.iptables import IptablesStep
+from ansible_collections.novalite.compute.plugins.module_utils.network.iptables import IPTABLES_LOCK, IptablesStep
 from ansible_collections.novalite.compute.plugins.module_utils.network.metadata import METADATA_ADDRESS
 from ansible_collections.novalite.compute.plugins.module_utils.network.nat import host_chains
-
-IPTABLES_LOCK = "nova-iptables"  # Nova's external lock name, in locks_path
 
 
 class HostPlan:

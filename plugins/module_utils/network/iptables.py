@@ -15,13 +15,15 @@ difference with one ``iptables-restore -w --noflush`` per changed table, under t
   declaring a chain (``:name - [0:0]``) empties only that one, so rules are never duplicated.
 - A hook (``-j name`` in a builtin chain) is inserted at the top when missing and kept where it
   is found: libvirt inserts its own jumps above ours at every guest start, and moving ours back
-  on each run would never settle. Extra copies of a hook are deleted.
+  on each run would never settle. Extra copies of a hook are deleted. A hook declared ``above``
+  a prefix is moved back to the top when it is found below a jump to a chain of that prefix (an
+  instance's firewall must see its packets before a bridge's accepts do).
 - Rules are written as ``iptables-save`` prints them (``-p udp -m udp --dport 67``), so what is
   and what should be compare as text.
 
 nova-network's own chains (the bridges' FORWARD and INPUT accepts, SNAT, the metadata DNAT,
 floating IPs) are derived from a host's whole recorded state in network/nat.py; an instance's
-security groups would be a filter chain hooked from FORWARD with ``Hook("FORWARD", "-o br100 ...")``.
+security groups are filter chains hooked from FORWARD in virt/iptables_firewall.py.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ BUILTIN_CHAINS = {
 # XT_EXTENSION_MAXNAMELEN is 29 with the NUL; no spaces (a rule is split on them), no leading '-'.
 CHAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,27}")
 CHAIN_NAME_MAX = 28
+IPTABLES_LOCK = "nova-iptables"  # Nova's external lock name, in a host's locks path
 
 
 def chain_name(value, what="iptables chain name"):
@@ -52,11 +55,15 @@ def chain_name(value, what="iptables chain name"):
 
 
 class Hook:
-    """A jump to an owned chain from the builtin chain ``builtin``, optionally only for ``match``."""
+    """A jump to an owned chain from the builtin chain ``builtin``, optionally only for ``match``.
 
-    def __init__(self, builtin, match=""):
+    ``above``: a chain name prefix; the hook must come before every jump to such a chain.
+    """
+
+    def __init__(self, builtin, match="", above=None):
         self.builtin = builtin
         self.match = match
+        self.above = above
 
     def rule(self, chain):
         return "%s -j %s" % (self.match, chain) if self.match else "-j %s" % chain
@@ -76,7 +83,8 @@ class OwnedChain:
             validate.one_line(hook.match, "hook match of " + name)
 
     def state(self):
-        return ChainState(self.rules, {(hook.builtin, hook.rule(self.name)): 1 for hook in self.hooks})
+        return ChainState(self.rules, {(hook.builtin, hook.rule(self.name)): 1 for hook in self.hooks},
+                          above={(hook.builtin, hook.rule(self.name)): hook.above for hook in self.hooks if hook.above})
 
 
 class ChainSet:
@@ -108,11 +116,17 @@ class ChainSet:
 
 
 class ChainState:
-    """A chain's rules (None: absent) and its hooks: {(builtin chain, rule): how many times}."""
+    """A chain's rules (None: absent) and its hooks: {(builtin chain, rule): how many times}.
 
-    def __init__(self, rules, hooks):
+    ``above`` (wanted): {hook: chain prefix it must precede}; ``misplaced`` (found): the hooks
+    that sit below a jump to such a chain.
+    """
+
+    def __init__(self, rules, hooks, above=None, misplaced=()):
         self.rules = rules
         self.hooks = hooks
+        self.above = above or {}
+        self.misplaced = set(misplaced)
 
     def describe(self):
         hooks = ["%s %s" % hook for hook, count in sorted(self.hooks.items()) for _copy in range(count)]
@@ -146,13 +160,25 @@ class TableState:
         names = [chain.name for chain in chain_set.chains if chain.table == self.table]
         return names + sorted(n for n in self.rules if n not in names and chain_set.owned(self.table, n))
 
-    def state_of(self, name):
+    def state_of(self, name, above=None):
+        """``name`` as it is here; ``above`` as in ChainState, to find the hooks out of place."""
         hooks = {}
         for builtin in BUILTIN_CHAINS[self.table]:
             for body in self.rules.get(builtin, ()):
-                if body.split()[-2:] == ["-j", name]:
+                if _jump_target(body) == name:
                     hooks[(builtin, body)] = hooks.get((builtin, body), 0) + 1
-        return ChainState(self.rules.get(name), hooks)
+        misplaced = [hook for hook, prefix in (above or {}).items() if hook in hooks and self._below(hook, prefix)]
+        return ChainState(self.rules.get(name), hooks, misplaced=misplaced)
+
+    def _below(self, hook, prefix):
+        builtin, body = hook
+        bodies = self.rules.get(builtin, [])
+        return any((_jump_target(other) or "").startswith(prefix) for other in bodies[:bodies.index(body)])
+
+
+def _jump_target(body):
+    words = body.split()
+    return words[-1] if words[-2:-1] == ["-j"] else None
 
 
 def restore_lines(current, target):
@@ -168,7 +194,10 @@ def restore_lines(current, target):
     lines += ["-A %s %s" % (name, rule) for name in rewritten for rule in target[name].rules]
     deletions, insertions = [], []
     for name in target:
-        have, want = current[name].hooks, target[name].hooks
+        have, want = dict(current[name].hooks), target[name].hooks
+        for hook in current[name].misplaced:  # deleted here, inserted on top again below
+            deletions.append("-D %s %s" % hook)
+            have[hook] -= 1
         for hook in list(want) + [hook for hook in have if hook not in want]:
             extra = have.get(hook, 0) - want.get(hook, 0)
             deletions += ["-D %s %s" % hook] * max(0, extra)
@@ -197,8 +226,8 @@ class IptablesStep:
         for table in chain_set.tables():
             state = TableState.probe(run_command, table)
             names = state.chain_names(chain_set)
-            self.current[table] = {name: state.state_of(name) for name in names}
             self.target[table] = chain_set.target(table, names)
+            self.current[table] = {name: state.state_of(name, self.target[table][name].above) for name in names}
         self.changed = any(restore_lines(self.current[t], self.target[t]) for t in self.current)
         self.before, self.after = _describe(self.current), _describe(self.target)
 
@@ -214,7 +243,8 @@ class IptablesStep:
             for table, states in wanted.items():
                 now = TableState.probe(self.run_command, table)
                 apply_restore(self.run_command, table,
-                              restore_lines({name: now.state_of(name) for name in states}, states))
+                              restore_lines({name: now.state_of(name, state.above) for name, state in states.items()},
+                                            states))
 
 
 def _describe(tables):

@@ -41,7 +41,8 @@ SNAT = "nova-network-snat"
 FLOAT_SNAT = "nova-network-float-snat"
 NAT_CHAINS = (PREROUTING, OUTPUT, POSTROUTING, SNAT, FLOAT_SNAT)
 ANYWHERE = "0.0.0.0/0"
-FILTER_PREFIXES = ("nova-fwd-*", "nova-in-*")
+BRIDGE_FORWARD_PREFIX = "nova-fwd-"
+FILTER_PREFIXES = (BRIDGE_FORWARD_PREFIX + "*", "nova-in-*")
 
 
 def cidr(value, what):
@@ -71,7 +72,7 @@ def bridge_filter_chains(record):
     if record.get("dhcp_server"):
         accepts.append("-d %s/32 -p tcp -m tcp --dport %d -j ACCEPT"
                        % (record["dhcp_server"], record.get("metadata_port") or DEFAULT_PORT))
-    return [OwnedChain("filter", "nova-fwd-" + bridge, ["-i %s -j ACCEPT" % bridge, "-o %s -j ACCEPT" % bridge],
+    return [OwnedChain("filter", BRIDGE_FORWARD_PREFIX + bridge, ["-i %s -j ACCEPT" % bridge, "-o %s -j ACCEPT" % bridge],
                        hooks=["FORWARD"]),
             OwnedChain("filter", "nova-in-" + bridge, accepts, hooks=["INPUT"])]
 

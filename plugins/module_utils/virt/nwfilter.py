@@ -3,24 +3,29 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The nwfilters of a compute host: Nova's ``nova/virt/libvirt/firewall.py`` ``NWFilterFirewall``
 (``setup_basic_filtering``, ``prepare_instance_filter``, ``unfilter_instance``), with security
-groups as filters.
+groups as filters (firewall driver ``nwfilter``) or, as Nova's libvirt ``IptablesFirewallDriver``
+did, as iptables chains beside filters that keep only the anti-spoofing (driver ``iptables``,
+virt/iptables_firewall.py).
 
 - the filter names both modules build (a domain's filterref names its interface's filter);
 - the static filters every host needs (``nova-base`` and the firewall's frame);
 - security groups and their rules, parsed by plain functions (no libvirt, no Ansible) that the
   controller's request step calls too, so a group it accepted is never refused on a host;
 - one filter per interface, ``nova-instance-<name>-<mac without colons>``;
-- the nwfilter module's service: plan every filter, then define or undefine through the
-  rollback contract (``common/rollback.py``).
+- the nwfilter module's service: plan every filter (and with ``iptables`` every chain), then
+  define or undefine through the rollback contract (``common/rollback.py``).
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.common import validate
 from ansible_collections.novalite.compute.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.novalite.compute.plugins.module_utils.common.rollback import undo_on_failure
+from ansible_collections.novalite.compute.plugins.module_utils.network.iptables import IPTABLES_LOCK, IptablesStep
+from ansible_collections.novalite.compute.plugins.module_utils.virt import iptables_firewall
 from ansible_collections.novalite.compute.plugins.module_utils.virt.config import (
     DEFAULT_RULE_PRIORITY, FilterConfig, FilterRefConfig, RuleConfig)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.connection import (
@@ -228,23 +233,36 @@ def rule_config(rule):
 # instance's security groups. The values (IP, DHCPSERVER, PROJNET, PROJMASK) come from the domain
 # interface's filterref, which passes them down to every filter referenced here.
 
-INSTANCE_FILTER_FIELDS = ("instance_name", "mac", "security_groups", "dhcp", "allow_same_net_traffic")
+INSTANCE_FILTER_FIELDS = ("instance_name", "mac", "security_groups", "dhcp", "allow_same_net_traffic",
+                          "address", "dhcp_server", "project_cidr")
+NWFILTER_DRIVER, IPTABLES_DRIVER = "nwfilter", "iptables"
+FIREWALL_DRIVERS = (NWFILTER_DRIVER, IPTABLES_DRIVER)
 
 
 class InstanceFilterSpec:
-    def __init__(self, instance_name, mac, groups, dhcp=True, same_net=True):
+    """One interface; ``address``, ``dhcp_server`` and ``project_cidr`` are the iptables driver's."""
+
+    def __init__(self, instance_name, mac, groups, dhcp=True, same_net=True, address=None, dhcp_server=None,
+                 project_cidr=None):
         self.instance_name = instance_name
         self.mac = mac
         self.groups = groups
         self.dhcp = dhcp
         self.same_net = same_net
+        self.addresses = [address] if address else []
+        self.dhcp_server = dhcp_server
+        self.project_cidr = project_cidr
 
     @property
     def filter_name(self):
         return instance_filter_name(self.instance_name, self.mac)
 
-    def filter_config(self):
-        names = [NOVA_BASE if self.dhcp else NOVA_NODHCP, FIREWALL_BASE]
+    def filter_config(self, driver=NWFILTER_DRIVER):
+        """Every filter of the firewall, or with the iptables driver only the anti-spoofing."""
+        base = NOVA_BASE if self.dhcp else NOVA_NODHCP
+        if driver == IPTABLES_DRIVER:
+            return FilterConfig(self.filter_name, "root", [FilterRefConfig(base)])
+        names = [base, FIREWALL_BASE]
         names += [ALLOW_DHCP_SERVER] if self.dhcp else []
         names += [PROJECT_NETWORK] if self.same_net else []
         names += [secgroup_filter_name(group) for group in self.groups]
@@ -268,8 +286,13 @@ def parse_instance_filter(raw, index):
     groups = [DEFAULT_GROUP] if groups is None else validate.sequence(groups, what + " security_groups")
     groups = [validate.resource_name(group, what + " security group") for group in groups]
     validate.reject_duplicates(groups, what + " security group")
+    address = validate.optional_ipv4_address(fields.get("address"), what + " address")
+    dhcp_server = validate.optional_ipv4_address(fields.get("dhcp_server"), what + " dhcp_server")
+    project_cidr = fields.get("project_cidr")
+    project_cidr = str(validate.ipv4_network(project_cidr, what + " project_cidr")) if project_cidr else None
     return InstanceFilterSpec(name, mac, groups, dhcp=_flag(fields, "dhcp", what),
-                              same_net=_flag(fields, "allow_same_net_traffic", what))
+                              same_net=_flag(fields, "allow_same_net_traffic", what), address=address,
+                              dhcp_server=dhcp_server, project_cidr=project_cidr)
 
 
 def _flag(fields, name, what):
@@ -289,7 +312,7 @@ RETRY_SECONDS = 0.5
 
 def ensure_nwfilters(module):
     """``run_module`` entry point of nwfilter."""
-    return NwfilterService(module.params).ensure(module.check_mode, module._diff)
+    return NwfilterService(module.params, module.run_command).ensure(module.check_mode, module._diff)
 
 
 class FilterChange:
@@ -324,55 +347,80 @@ class FilterChange:
 
 
 class NwfilterService:
-    def __init__(self, options, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, options, run_command=None, clock=time.monotonic, sleep=time.sleep):
         self.options = options
+        self.run_command = run_command  # the iptables driver's iptables-save and iptables-restore
         self.clock = clock
         self.sleep = sleep
+        self.driver = NWFILTER_DRIVER
 
     def ensure(self, check_mode, diff):
         require_libraries()
         options = self.options
+        self.driver = validate.choice(options.get("firewall_driver") or NWFILTER_DRIVER, FIREWALL_DRIVERS,
+                                      "firewall_driver")
         groups = parse_groups(options.get("security_groups"))
         instances = parse_instance_filters(options.get("instance_filters"))
         validate.whole_number(options["in_use_timeout"], "in_use_timeout")
+        iptables = self.driver == IPTABLES_DRIVER
+        existing = iptables_firewall.existing_chains(self.run_command) if iptables else {}
         with libvirt_connection(options["uri"]) as conn:
             if options["state"] == "present":
+                groups = groups + self._groups_made_on_first_use(conn, groups, instances, existing)
                 wanted = self._wanted_filters(conn, groups, instances)
                 changes = [FilterChange(config.name, find_nwfilter(conn, config.name), config) for config in wanted]
+                chains = iptables_firewall.present_chains(groups, instances)
             else:
                 names = self._names_to_remove(groups, instances)
                 changes = [FilterChange(name, find_nwfilter(conn, name)) for name in names]
+                chains = iptables_firewall.absent_chains(groups, instances, existing)
+            firewall = self._firewall_step(chains) if iptables else None
             if not check_mode:
-                self._apply(conn, changes)
-        result = {"changed": any(change.changed for change in changes),
+                self._apply(conn, changes, firewall)
+        result = {"changed": any(change.changed for change in changes) or bool(firewall and firewall.changed),
+                  "firewall_driver": self.driver,
                   "filters": [{"name": change.name, "action": change.action, "uuid": change.uuid_after}
                               for change in changes]}
+        if firewall:
+            result["chains"] = [dict(state, name=name)
+                                for name, state in sorted(firewall.after.get(iptables_firewall.TABLE, {}).items())]
         if diff:
             result["diff"] = [change.diff() for change in changes if change.changed]
+            result["diff"] += [_chains_diff(firewall)] if firewall and firewall.changed else []
         return result
 
-    def _wanted_filters(self, conn, groups, instances):
-        """Base, groups, instance filters; referenced groups and base filters must exist or be given."""
-        wanted = base_filters() if self.options["base_filters"] else []
-        wanted += [group.filter_config() for group in groups]
+    def _firewall_step(self, chains):
+        locks_path = validate.absolute_path(self.options["locks_path"], "locks_path")
+        return IptablesStep(self.run_command, chains, os.path.join(locks_path, IPTABLES_LOCK))
+
+    def _groups_made_on_first_use(self, conn, groups, instances, existing):
+        """Every referenced group must be given or on the host; ``default`` is made when it is neither."""
         referenced = sorted({name for spec in instances for name in spec.groups} - {group.name for group in groups})
-        on_host = [name for name in referenced if find_nwfilter(conn, secgroup_filter_name(name)) is not None]
+        if self.driver == IPTABLES_DRIVER:
+            on_host = iptables_firewall.groups_on_host(existing, referenced)
+        else:
+            on_host = [name for name in referenced if find_nwfilter(conn, secgroup_filter_name(name)) is not None]
         require_known_groups(referenced, groups, "instance_filters", defined=on_host)
-        if DEFAULT_GROUP in referenced and DEFAULT_GROUP not in on_host:
-            wanted.append(default_group().filter_config())  # the default group, made on first use
+        return [default_group()] if DEFAULT_GROUP in referenced and DEFAULT_GROUP not in on_host else []
+
+    def _wanted_filters(self, conn, groups, instances):
+        """Base, groups (nwfilter driver), instance filters; the base filters must exist or be given."""
+        wanted = base_filters() if self.options["base_filters"] else []
+        if self.driver == NWFILTER_DRIVER:
+            wanted += [group.filter_config() for group in groups]
         if instances and not self.options["base_filters"]:
             missing = [name for name in BASE_FILTER_NAMES if find_nwfilter(conn, name) is None]
             if missing:
                 raise InvalidInput("instance_filters reference %s, which are not defined; set base_filters: true"
                                    % ", ".join(missing))
-        return wanted + [spec.filter_config() for spec in instances]
+        return wanted + [spec.filter_config(self.driver) for spec in instances]
 
     def _names_to_remove(self, groups, instances):
         names = [spec.filter_name for spec in instances] + [group.filter_name for group in groups]
         return names + (list(reversed(BASE_FILTER_NAMES)) if self.options["base_filters"] else [])
 
-    def _apply(self, conn, changes):
-        """Every change as a step; any failure undoes the ones before it (common/rollback.py)."""
+    def _apply(self, conn, changes, firewall):
+        """Every change as a step, the chains last; any failure undoes the ones before it (common/rollback.py)."""
         with undo_on_failure() as rollback:
             for change in changes:
                 if change.action in (CREATED, UPDATED):
@@ -381,6 +429,10 @@ class NwfilterService:
                 elif change.action == REMOVED:
                     with rollback.step("undefining nwfilter %s" % change.name):
                         self._undefine(conn, change, rollback)
+            if firewall and firewall.changed:
+                with rollback.step("writing the security group chains"):
+                    firewall.apply()
+                    rollback.record("restore the security group chains", firewall.undo)
 
     def _define(self, conn, change, rollback):
         uuid = change.existing.UUIDString() if change.existing else None
@@ -418,3 +470,17 @@ def _redefine(conn, name, xml):
 
 def _in_use(exc):
     return exc.details.get("libvirt_error_code") == libvirt.VIR_ERR_OPERATION_INVALID or "in use" in exc.msg
+
+
+def _chains_diff(firewall):
+    return {"before_header": "iptables chains (host)", "after_header": "iptables chains (wanted)",
+            "before": _chains_text(firewall.before), "after": _chains_text(firewall.after)}
+
+
+def _chains_text(described):
+    """iptables-save lines of the chains and their hooks."""
+    lines = []
+    for chain, state in sorted(described.get(iptables_firewall.TABLE, {}).items()):
+        lines += ["-A %s %s" % (chain, rule) for rule in state["rules"]]
+        lines += ["-A %s" % hook for hook in state["hooks"]]
+    return "".join(line + "\n" for line in lines)

@@ -34,6 +34,14 @@ def test_one_instance_filter_per_vif():
         {"instance_name": "instance-0000000a", "mac": "fa:16:3e:00:00:02", "security_groups": ["default", "web"]}]
 
 
+def test_an_instance_filter_carries_its_vifs_fixed_address_dhcp_server_and_cidr():
+    subnets = [{"cidr": "10.1.0.0/16", "version": 4, "ips": [{"address": "10.1.0.5"}], "meta": {"dhcp_server": "10.1.0.3"}},
+               {"cidr": None, "version": None, "ips": [], "meta": {"dhcp_server": "10.1.0.3"}}]
+    vifs = {"u1": [{"id": "v1", "address": "fa:16:3e:00:00:01", "network": {"bridge": "br100", "subnets": subnets}}]}
+    [entry] = specs_for([RECORD], "nwfilter", network_info=vifs)
+    assert (entry["address"], entry["dhcp_server"], entry["project_cidr"]) == ("10.1.0.5", "10.1.0.3", "10.1.0.0/16")
+
+
 def test_config_drive_entry_is_the_record_with_its_network_info():
     [entry] = specs_for([RECORD], "config_drive", network_info=VIFS)
     assert entry["network_info"] == VIFS["u1"] and entry["hostname"] == "test"
