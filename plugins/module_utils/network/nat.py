@@ -72,8 +72,8 @@ def bridge_filter_chains(record):
     if record.get("dhcp_server"):
         accepts.append("-d %s/32 -p tcp -m tcp --dport %d -j ACCEPT"
                        % (record["dhcp_server"], record.get("metadata_port") or DEFAULT_PORT))
-    return [OwnedChain("filter", BRIDGE_FORWARD_PREFIX + bridge, ["-i %s -j ACCEPT" % bridge, "-o %s -j ACCEPT" % bridge],
-                       hooks=["FORWARD"]),
+    forward = ["-i %s -j ACCEPT" % bridge, "-o %s -j ACCEPT" % bridge]
+    return [OwnedChain("filter", BRIDGE_FORWARD_PREFIX + bridge, forward, hooks=["FORWARD"]),
             OwnedChain("filter", "nova-in-" + bridge, accepts, hooks=["INPUT"])]
 
 

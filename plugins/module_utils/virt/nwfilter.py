@@ -154,16 +154,17 @@ def default_group():
     return SecurityGroup(DEFAULT_GROUP, [parse_rule(dict(rule), "default group") for rule in DEFAULT_GROUP_RULES])
 
 
-def require_known_groups(names, groups, what, defined=()):
+def require_known_groups(names, groups, what, defined=(), defined_as=None):
     """Every group name in ``names`` is one of ``groups``, ``default`` (made on first use) or ``defined``.
 
-    ``defined`` are the groups already defined as nwfilters on a host.
+    ``defined`` are the groups already on a host; ``defined_as(name)`` says as what (an nwfilter).
     """
     known = {group.name for group in groups} | {DEFAULT_GROUP} | set(defined)
+    defined_as = defined_as or (lambda group: "nwfilter " + secgroup_filter_name(group))
     for name in names:
         if name not in known:
-            raise InvalidInput("security group %s (used by %s) is neither in security_groups nor defined as nwfilter %s"
-                               % (name, what, secgroup_filter_name(name)), value=name)
+            raise InvalidInput("security group %s (used by %s) is neither in security_groups nor defined as %s"
+                               % (name, what, defined_as(name)), value=name)
 
 
 def parse_rule(raw, what):
@@ -369,11 +370,11 @@ class NwfilterService:
                 groups = groups + self._groups_made_on_first_use(conn, groups, instances, existing)
                 wanted = self._wanted_filters(conn, groups, instances)
                 changes = [FilterChange(config.name, find_nwfilter(conn, config.name), config) for config in wanted]
-                chains = iptables_firewall.present_chains(groups, instances)
+                chains = iptables_firewall.present_chains(groups, instances) if iptables else None
             else:
                 names = self._names_to_remove(groups, instances)
                 changes = [FilterChange(name, find_nwfilter(conn, name)) for name in names]
-                chains = iptables_firewall.absent_chains(groups, instances, existing)
+                chains = iptables_firewall.absent_chains(groups, instances, existing) if iptables else None
             firewall = self._firewall_step(chains) if iptables else None
             if not check_mode:
                 self._apply(conn, changes, firewall)
@@ -398,9 +399,11 @@ class NwfilterService:
         referenced = sorted({name for spec in instances for name in spec.groups} - {group.name for group in groups})
         if self.driver == IPTABLES_DRIVER:
             on_host = iptables_firewall.groups_on_host(existing, referenced)
+            require_known_groups(referenced, groups, "instance_filters", defined=on_host,
+                                 defined_as=lambda name: "iptables chain " + iptables_firewall.group_chain_name(name))
         else:
             on_host = [name for name in referenced if find_nwfilter(conn, secgroup_filter_name(name)) is not None]
-        require_known_groups(referenced, groups, "instance_filters", defined=on_host)
+            require_known_groups(referenced, groups, "instance_filters", defined=on_host)
         return [default_group()] if DEFAULT_GROUP in referenced and DEFAULT_GROUP not in on_host else []
 
     def _wanted_filters(self, conn, groups, instances):

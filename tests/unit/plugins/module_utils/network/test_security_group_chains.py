@@ -105,7 +105,7 @@ def test_absent_removes_the_interfaces_chain_and_filter_and_a_group_only_with_it
 
 
 def test_a_group_must_be_given_or_have_its_chain_on_the_host(conn, fake_host, ensure):
-    with pytest.raises(InvalidInput, match="nosuch"):
+    with pytest.raises(InvalidInput, match="nosuch .* nor defined as iptables chain nova-sg-nosuch"):
         ensure(base_filters=True, instance_filters=[dict(INSTANCE, security_groups=["nosuch"])])
     assert conn.nwfilters == {} and fake_host.restores == []
     ensure(security_groups=[WEB])
