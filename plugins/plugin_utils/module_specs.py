@@ -59,11 +59,9 @@ def instance_filters(records, network_info=None, fixed_ips=None):
         held.setdefault(fixed_ip.get("instance_uuid"), []).append(fixed_ip.get("mac"))
     entries = []
     for record in records:
-        vifs = _vifs(record, network_info)
-        macs = [vif["address"] for vif in vifs] + [mac for mac in held.get(record["uuid"], [])
-                                                   if mac and mac not in [vif["address"] for vif in vifs]]
+        addressing = {vif["address"]: _vif_addressing(vif) for vif in _vifs(record, network_info)}
+        macs = list(addressing) + [mac for mac in held.get(record["uuid"], []) if mac and mac not in addressing]
         groups = record.get("security_groups") or ["default"]
-        addressing = {vif["address"]: _vif_addressing(vif) for vif in vifs}
         entries += [dict({"instance_name": record["name"], "mac": mac, "security_groups": groups},
                          **addressing.get(mac, {})) for mac in macs]
     return entries

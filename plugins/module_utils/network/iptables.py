@@ -165,7 +165,7 @@ class TableState:
         hooks = {}
         for builtin in BUILTIN_CHAINS[self.table]:
             for body in self.rules.get(builtin, ()):
-                if _jump_target(body) == name:
+                if jump_target(body) == name:
                     hooks[(builtin, body)] = hooks.get((builtin, body), 0) + 1
         misplaced = [hook for hook, prefix in (above or {}).items() if hook in hooks and self._below(hook, prefix)]
         return ChainState(self.rules.get(name), hooks, misplaced=misplaced)
@@ -173,10 +173,11 @@ class TableState:
     def _below(self, hook, prefix):
         builtin, body = hook
         bodies = self.rules.get(builtin, [])
-        return any((_jump_target(other) or "").startswith(prefix) for other in bodies[:bodies.index(body)])
+        return any((jump_target(other) or "").startswith(prefix) for other in bodies[:bodies.index(body)])
 
 
-def _jump_target(body):
+def jump_target(body):
+    """The chain or target a rule body jumps to (``-j name``), or None."""
     words = body.split()
     return words[-1] if words[-2:-1] == ["-j"] else None
 
@@ -218,13 +219,14 @@ class IptablesStep:
 
     name = "iptables"
 
-    def __init__(self, run_command, chain_set, lock_path):
+    def __init__(self, run_command, chain_set, lock_path, probed=None):
+        """``probed``: {table: TableState} the caller has read already (not read again here)."""
         self.run_command = run_command
         self.chain_set = chain_set
         self.lock_path = lock_path
         self.current, self.target = {}, {}
         for table in chain_set.tables():
-            state = TableState.probe(run_command, table)
+            state = (probed or {}).get(table) or TableState.probe(run_command, table)
             names = state.chain_names(chain_set)
             self.target[table] = chain_set.target(table, names)
             self.current[table] = {name: state.state_of(name, self.target[table][name].above) for name in names}

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.network.iptables import (
-    CHAIN_NAME_MAX, ChainSet, Hook, OwnedChain, TableState)
+    CHAIN_NAME_MAX, ChainSet, Hook, OwnedChain, TableState, jump_target)
 from ansible_collections.novalite.compute.plugins.module_utils.network.nat import BRIDGE_FORWARD_PREFIX
 
 TABLE = "filter"
@@ -82,7 +82,7 @@ def vif_rules(spec):
 
 
 def vif_chain(spec):
-    hooks = [Hook("FORWARD", "-d %s/32" % address, above=BRIDGE_FORWARD_PREFIX) for address in spec.addresses]
+    hooks = [Hook("FORWARD", "-d %s/32" % spec.address, above=BRIDGE_FORWARD_PREFIX)] if spec.address else []
     return OwnedChain(TABLE, vif_chain_name(spec.mac), vif_rules(spec), hooks=hooks)
 
 
@@ -94,23 +94,24 @@ def present_chains(groups, specs):
 
 def absent_chains(groups, specs, existing):
     """Nothing declared: the interfaces' chains go with their hooks, and so do the groups given and
-    every group chain that no remaining interface jumps to (``existing``: {chain: rules} on the host).
+    every group chain that no remaining interface jumps to (``existing``: the host's filter table).
 
     As with Nova's instance chains, a group's rules are on a host only while an instance there uses it.
     """
     removed = {vif_chain_name(spec.mac) for spec in specs}
-    remaining = [rules for name, rules in existing.items() if name.startswith(VIF_CHAIN_PREFIX) and name not in removed]
-    used = {rule.split()[-1] for rules in remaining for rule in rules}
-    unused = [name for name in existing if name.startswith(GROUP_CHAIN_PREFIX) and name not in used]
+    chains = existing.rules
+    remaining = [rules for name, rules in chains.items() if name.startswith(VIF_CHAIN_PREFIX) and name not in removed]
+    used = {jump_target(rule) for rules in remaining for rule in rules}
+    unused = [name for name in chains if name.startswith(GROUP_CHAIN_PREFIX) and name not in used]
     owns = sorted(removed) + [group_chain_name(group.name) for group in groups] + unused
     return ChainSet(owns=[(TABLE, name) for name in dict.fromkeys(owns)])
 
 
 def existing_chains(run_command):
-    """{chain: rules} of the host's filter table."""
-    return TableState.probe(run_command, TABLE).rules
+    """The host's filter table (a TableState), read once for the plan and the step."""
+    return TableState.probe(run_command, TABLE)
 
 
 def groups_on_host(existing, names):
-    """The groups of ``names`` whose chains exist on the host."""
-    return [name for name in names if group_chain_name(name) in existing]
+    """The groups of ``names`` whose chains exist in ``existing`` (the host's filter table)."""
+    return [name for name in names if group_chain_name(name) in existing.rules]

@@ -250,7 +250,7 @@ class InstanceFilterSpec:
         self.groups = groups
         self.dhcp = dhcp
         self.same_net = same_net
-        self.addresses = [address] if address else []
+        self.address = address
         self.dhcp_server = dhcp_server
         self.project_cidr = project_cidr
 
@@ -364,7 +364,7 @@ class NwfilterService:
         instances = parse_instance_filters(options.get("instance_filters"))
         validate.whole_number(options["in_use_timeout"], "in_use_timeout")
         iptables = self.driver == IPTABLES_DRIVER
-        existing = iptables_firewall.existing_chains(self.run_command) if iptables else {}
+        existing = iptables_firewall.existing_chains(self.run_command) if iptables else None
         with libvirt_connection(options["uri"]) as conn:
             if options["state"] == "present":
                 groups = groups + self._groups_made_on_first_use(conn, groups, instances, existing)
@@ -375,7 +375,7 @@ class NwfilterService:
                 names = self._names_to_remove(groups, instances)
                 changes = [FilterChange(name, find_nwfilter(conn, name)) for name in names]
                 chains = iptables_firewall.absent_chains(groups, instances, existing) if iptables else None
-            firewall = self._firewall_step(chains) if iptables else None
+            firewall = self._firewall_step(chains, existing) if iptables else None
             if not check_mode:
                 self._apply(conn, changes, firewall)
         result = {"changed": any(change.changed for change in changes) or bool(firewall and firewall.changed),
@@ -390,9 +390,10 @@ class NwfilterService:
             result["diff"] += [_chains_diff(firewall)] if firewall and firewall.changed else []
         return result
 
-    def _firewall_step(self, chains):
+    def _firewall_step(self, chains, existing):
         locks_path = validate.absolute_path(self.options["locks_path"], "locks_path")
-        return IptablesStep(self.run_command, chains, os.path.join(locks_path, IPTABLES_LOCK))
+        return IptablesStep(self.run_command, chains, os.path.join(locks_path, IPTABLES_LOCK),
+                            probed={iptables_firewall.TABLE: existing})
 
     def _groups_made_on_first_use(self, conn, groups, instances, existing):
         """Every referenced group must be given or on the host; ``default`` is made when it is neither."""
